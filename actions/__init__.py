@@ -1,0 +1,1 @@
+"""Diagnostics, approval-gated remediations and the audit trail, testable without Slack."""
