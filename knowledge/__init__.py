@@ -2,11 +2,22 @@
 
 from knowledge.errors import KnowledgeBaseError, KnowledgeError
 from knowledge.loader import KnowledgeBase, load_kb
-from knowledge.matcher import ANSWER_SCORE, SUGGEST_SCORE, Match, Matcher, default_matcher, match
+from knowledge.matcher import (
+    ANSWER_SCORE,
+    SUGGEST_SCORE,
+    Analysis,
+    Match,
+    Matcher,
+    analyse,
+    default_matcher,
+    match,
+)
 from knowledge.model import Entry, Lang, Section, Text
 
 __all__ = [
     "ANSWER_SCORE",
+    "Analysis",
+    "analyse",
     "SUGGEST_SCORE",
     "Entry",
     "KnowledgeBase",

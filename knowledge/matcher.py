@@ -53,3 +53,24 @@ def default_matcher() -> Matcher:
 
 def match(text: str, *, limit: int = 5, min_score: int = ANSWER_SCORE) -> list[Match]:
     return default_matcher().match(text, limit=limit, min_score=min_score)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything the bot and the CLI need to answer one paste."""
+
+    matches: list[Match]
+    suggestions: list[Match]
+    lang: str | None
+    truncated: bool
+
+
+def analyse(text: str, *, kb: KnowledgeBase | None = None) -> Analysis:
+    m = Matcher(kb) if kb is not None else default_matcher()
+    found = m.match(text, limit=10, min_score=SUGGEST_SCORE)
+    return Analysis(
+        matches=[x for x in found if x.confident],
+        suggestions=[x for x in found if not x.confident][:3],
+        lang=None,
+        truncated=len(text.encode()) > MAX_PASTE_BYTES,
+    )
