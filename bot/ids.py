@@ -1,0 +1,30 @@
+"""Every Slack identifier the app uses, defined once (CONTRACT.md: all start with ``backup_fix.``)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+PREFIX: Final = "backup_fix."
+SLASH_COMMAND: Final = "/backup-fix"
+
+# Answer buttons.
+SHARE: Final = "backup_fix.share"
+OPEN_ENTRY: Final = "backup_fix.open"
+FEEDBACK_HELPED: Final = "backup_fix.feedback.helped"
+FEEDBACK_NOT_HELPED: Final = "backup_fix.feedback.not_helped"
+
+# Diagnostics and remediations (issue 4): the action name follows the prefix.
+DIAGNOSE_PREFIX: Final = "backup_fix.diagnose."
+REQUEST_PREFIX: Final = "backup_fix.request."
+APPROVE: Final = "backup_fix.approve"
+REJECT: Final = "backup_fix.reject"
+
+
+def diagnose_id(action: str) -> str:
+    """The ``action_id`` of a read-only diagnostic button."""
+    return f"{DIAGNOSE_PREFIX}{action}"
+
+
+def request_id(action: str) -> str:
+    """The ``action_id`` of a button that asks for a remediation."""
+    return f"{REQUEST_PREFIX}{action}"
