@@ -1,0 +1,243 @@
+"""The state store: dedupe of Slack retries, answered threads, feedback (and, later, approvals).
+
+SQLAlchemy Core over SQLite (default) or PostgreSQL. Claims are a single
+``INSERT ... ON CONFLICT DO NOTHING``, so they stay atomic across threads, processes and replicas
+sharing one database. Tables are created by ordered migrations recorded in ``schema_version``;
+a later issue appends to ``MIGRATIONS`` and ``metadata`` without touching what is here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.sql.dml import Insert
+
+DEFAULT_URL = "sqlite:///backup-fix.db"
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False, index=True),
+)
+answered = Table(
+    "answered",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("thread_ts", String(32), primary_key=True),
+    Column("code", String(100), primary_key=True),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+)
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(100), nullable=False, index=True),
+    Column("paste_hash", String(64), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _v1(conn: Connection) -> None:
+    for table in (processed_events, answered, feedback):
+        table.create(conn, checkfirst=True)
+
+
+# Ordered, append-only: (version, migration). Never edit a released step; add the next one.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1)]
+
+
+class StoreError(Exception):
+    """The state store cannot be opened or used; the message says which URL part is wrong."""
+
+
+def normalise_url(url: str) -> str:
+    """The SQLAlchemy URL to use: ``postgresql://`` gets the psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {exc}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"unsupported database {parsed.get_backend_name()!r} (sqlite or postgresql)"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Atomic claims and records over one SQLAlchemy engine."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, engine: Engine | None = None) -> None:
+        self.engine = engine or _engine(normalise_url(url))
+        self._dialect = self.engine.dialect.name
+        self._lock = threading.Lock()  # SQLite allows one writer; waiting here beats "locked".
+
+    def migrate(self) -> int:
+        """Apply pending migrations in order; returns the schema version now in place."""
+        try:
+            with self.engine.begin() as conn:
+                if self._dialect == "postgresql":
+                    # Replicas starting together must not migrate at the same time.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7263541)"))
+                schema_version.create(conn, checkfirst=True)
+                current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+                for version, step in MIGRATIONS:
+                    if version > current:
+                        step(conn)
+                        conn.execute(
+                            schema_version.insert().values(version=version, applied_at=_now())
+                        )
+                        current = version
+                return int(current)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot prepare the database: {type(exc).__name__}: {exc.args[0]}"
+            ) from exc
+
+    def claim_event(self, event_id: str) -> bool:
+        """Record a Slack event id; True only for the first call with that id, anywhere."""
+        return self._claim(processed_events, {"event_id": event_id, "first_seen_at": _now()})
+
+    def claim_answer(self, channel: str, thread_ts: str, code: str) -> bool:
+        """Record that ``code`` is answered in a thread; True only for the first claim."""
+        row = {"channel": channel, "thread_ts": thread_ts, "code": code, "answered_at": _now()}
+        return self._claim(answered, row)
+
+    def record_feedback(self, *, code: str, paste_hash: str, user: str, helpful: bool) -> None:
+        """Store one "Helped" / "Didn't help" vote (the paste's hash, never the paste)."""
+        row = {
+            "code": code,
+            "paste_hash": paste_hash,
+            "user_id": user,
+            "helpful": helpful,
+            "at": _now(),
+        }
+        with self._write() as conn:
+            conn.execute(feedback.insert().values(**row))
+
+    def feedback_counts(self, code: str) -> tuple[int, int]:
+        """(helped, didn't help) votes for ``code``."""
+        query = select(feedback.c.helpful, func.count()).where(feedback.c.code == code)
+        with self.engine.connect() as conn:
+            counts = {bool(k): int(n) for k, n in conn.execute(query.group_by(feedback.c.helpful))}
+        return int(counts.get(True, 0)), int(counts.get(False, 0))
+
+    def prune_events(self, *, older_than: timedelta = timedelta(days=1)) -> int:
+        """Forget event ids older than Slack's retry window; returns how many went."""
+        cutoff = _now() - older_than
+        with self._write() as conn:
+            result = conn.execute(
+                delete(processed_events).where(processed_events.c.first_seen_at < cutoff)
+            )
+        return int(result.rowcount)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    def _claim(self, table: Table, row: dict[str, Any]) -> bool:
+        stmt: Insert
+        if self._dialect == "postgresql":
+            stmt = postgresql.insert(table).values(**row).on_conflict_do_nothing()
+        else:
+            stmt = sqlite.insert(table).values(**row).on_conflict_do_nothing()
+        # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING.
+        first_pk = next(iter(table.primary_key.columns))
+        with self._write() as conn:
+            return conn.execute(stmt.returning(first_pk)).first() is not None
+
+    def _write(self) -> _Tx:
+        return _Tx(self)
+
+
+class _Tx:
+    """A write transaction; serialised within the process on SQLite only."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._serial = store._dialect == "sqlite"
+        self._cm: Any = None
+
+    def __enter__(self) -> Connection:
+        if self._serial:
+            self._store._lock.acquire()
+        self._cm = self._store.engine.begin()
+        try:
+            return self._cm.__enter__()  # type: ignore[no-any-return]
+        except BaseException:
+            if self._serial:
+                self._store._lock.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._cm.__exit__(*exc)
+        finally:
+            if self._serial:
+                self._store._lock.release()
+
+
+def _engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # WAL lets readers run beside the writer; NORMAL keeps the ack path free of extra fsyncs.
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.close()
+
+    return engine
+
+
+def open_store(url: str = DEFAULT_URL) -> Store:
+    """A migrated store at ``url``; raises StoreError with a one-line reason."""
+    try:
+        store = Store(url)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(f"cannot open: {exc}") from exc
+    store.migrate()
+    return store

@@ -1,0 +1,135 @@
+"""The state store on SQLite, and on PostgreSQL when BACKUP_FIX_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from actions.store import MIGRATIONS, Store, StoreError, normalise_url, open_store
+
+PG_URL = os.environ.get("BACKUP_FIX_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL: a new SQLite file, or a new PostgreSQL schema per test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL: set BACKUP_FIX_TEST_POSTGRES_URL to run these")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    # search_path keeps parallel runs apart without the store knowing about schemas.
+    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_migrate_creates_tables_and_is_idempotent(url: str) -> None:
+    store = open_store(url)
+    names = set(inspect(store.engine).get_table_names())
+    assert {"schema_version", "processed_events", "answered", "feedback"} <= names
+    assert store.migrate() == MIGRATIONS[-1][0]
+    with store.engine.connect() as conn:
+        versions = conn.execute(text("SELECT version FROM schema_version")).scalars().all()
+    assert versions == [v for v, _ in MIGRATIONS]
+    store.close()
+
+
+def test_claim_event_is_first_only(url: str) -> None:
+    store = open_store(url)
+    assert store.claim_event("Ev1") is True
+    assert store.claim_event("Ev1") is False
+    assert store.claim_event("Ev2") is True
+    store.close()
+
+
+def test_claim_event_survives_restart(url: str) -> None:
+    first = open_store(url)
+    assert first.claim_event("EvR")
+    first.close()
+    second = open_store(url)
+    assert second.claim_event("EvR") is False
+    second.close()
+
+
+def test_claim_event_is_atomic_under_threads(url: str) -> None:
+    store = open_store(url)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: store.claim_event("EvT"), range(40)))
+    assert results.count(True) == 1
+    store.close()
+
+
+def test_claim_event_is_atomic_across_processes(url: str) -> None:
+    open_store(url).close()
+    code = (
+        "import sys; from actions.store import Store; s = Store(sys.argv[1]);"
+        "print(sum(s.claim_event(f'EvP{i}') for i in range(30))); s.close()"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, url], stdout=subprocess.PIPE, text=True, env=env, cwd=root
+        )
+        for _ in range(3)
+    ]
+    wins = [int(p.communicate(timeout=60)[0]) for p in procs]
+    assert sum(wins) == 30
+
+
+def test_claim_answer_per_channel_thread_code(url: str) -> None:
+    store = open_store(url)
+    assert store.claim_answer("C1", "1.0", "UserErrorX")
+    assert not store.claim_answer("C1", "1.0", "UserErrorX")
+    assert store.claim_answer("C1", "1.0", "UserErrorY")
+    assert store.claim_answer("C1", "2.0", "UserErrorX")
+    assert store.claim_answer("C2", "1.0", "UserErrorX")
+    store.close()
+
+
+def test_feedback_is_counted_per_code(url: str) -> None:
+    store = open_store(url)
+    store.record_feedback(code="A1234", paste_hash="h" * 64, user="U1", helpful=True)
+    store.record_feedback(code="A1234", paste_hash="h" * 64, user="U2", helpful=False)
+    store.record_feedback(code="A1234", paste_hash="g" * 64, user="U3", helpful=True)
+    assert store.feedback_counts("A1234") == (2, 1)
+    assert store.feedback_counts("B1234") == (0, 0)
+    store.close()
+
+
+def test_prune_forgets_only_old_events(url: str) -> None:
+    from datetime import timedelta
+
+    store = open_store(url)
+    store.claim_event("EvOld")
+    assert store.prune_events(older_than=timedelta(days=1)) == 0
+    assert store.prune_events(older_than=timedelta(seconds=-1)) == 1
+    assert store.claim_event("EvOld") is True
+    store.close()
+
+
+def test_postgres_url_gets_psycopg_driver() -> None:
+    assert normalise_url("postgresql://u@h:5432/d").startswith("postgresql+psycopg://")
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+@pytest.mark.parametrize("bad", ["not a url", "mysql://u@h/d"])
+def test_bad_url_is_a_store_error(bad: str) -> None:
+    with pytest.raises(StoreError):
+        Store(bad)
