@@ -1,4 +1,4 @@
-"""Every Slack identifier the app uses, defined once (CONTRACT.md: all start with ``backup_fix.``)."""
+"""Every Slack identifier the app uses, defined once (CONTRACT.md: they start ``backup_fix.``)."""
 
 from __future__ import annotations
 

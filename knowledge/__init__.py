@@ -16,9 +16,8 @@ from knowledge.model import Entry, Lang, Section, Text
 
 __all__ = [
     "ANSWER_SCORE",
-    "Analysis",
-    "analyse",
     "SUGGEST_SCORE",
+    "Analysis",
     "Entry",
     "KnowledgeBase",
     "KnowledgeBaseError",
@@ -28,6 +27,7 @@ __all__ = [
     "Matcher",
     "Section",
     "Text",
+    "analyse",
     "default_matcher",
     "load_kb",
     "match",

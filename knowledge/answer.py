@@ -123,7 +123,9 @@ def _section(section: Section, kb: KnowledgeBase, lang: Lang) -> AnswerSection:
     )
 
 
-def _step(text: str, see: str | None, action: str | None, kb: KnowledgeBase, lang: Lang) -> AnswerStep:
+def _step(
+    text: str, see: str | None, action: str | None, kb: KnowledgeBase, lang: Lang
+) -> AnswerStep:
     link = None
     if see is not None:
         section = kb.sections[see]

@@ -1,7 +1,7 @@
 """Errors of the knowledge package.
 
-    KnowledgeError
-    └── KnowledgeBaseError   a defect in a knowledge-base file (file, entry, field)
+KnowledgeError
+└── KnowledgeBaseError   a defect in a knowledge-base file (file, entry, field)
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ class KnowledgeError(Exception):
 class KnowledgeBaseError(KnowledgeError):
     """A knowledge-base file is unreadable or invalid; the message names file, entry and field."""
 
-    def __init__(self, path: Path | str, entry: str | None, field: str | None, problem: str) -> None:
+    def __init__(
+        self, path: Path | str, entry: str | None, field: str | None, problem: str
+    ) -> None:
         self.path = Path(path)
         self.entry = entry
         self.field = field

@@ -17,10 +17,8 @@ M = TypeVar("M", Entry, Section, Article)
 
 DATA_DIR = Path(__file__).with_name("data")
 
-try:  # libyaml's parser is several times faster; the pure-Python one is the fallback.
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+# libyaml's parser is several times faster; the pure-Python one is the fallback.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -42,14 +40,16 @@ class KnowledgeBase:
 
 
 def load_kb(root: Path | str | None = None) -> KnowledgeBase:
-    """Read, validate and cross-check the knowledge base under ``root`` (default: the shipped one)."""
+    """Read, validate and cross-check the knowledge base under ``root`` (default: shipped)."""
     base = Path(root) if root is not None else DATA_DIR
     articles = _load_articles(base / "articles.yaml")
     sections: dict[str, Section] = {}
     for path in _yaml_files(base / "sections"):
         section = _validate(Section, _read(path), path)
         if section.id != path.stem:
-            raise KnowledgeBaseError(path, section.id, "id", f"must match the file name {path.stem!r}")
+            raise KnowledgeBaseError(
+                path, section.id, "id", f"must match the file name {path.stem!r}"
+            )
         sections[section.id] = section
     entries = [_validate(Entry, _read(path), path) for path in _yaml_files(base / "entries")]
     if not entries:
@@ -131,14 +131,19 @@ def _check(
         for i, msg in enumerate(entry.messages):
             if msg.code is not None and msg.code not in entry.all_codes:
                 raise KnowledgeBaseError(
-                    path, entry.code, f"messages.{i}.code", f"{msg.code!r} is not a code of this entry"
+                    path,
+                    entry.code,
+                    f"messages.{i}.code",
+                    f"{msg.code!r} is not a code of this entry",
                 )
         _check_docs(path, entry.code, entry.docs, articles)
     for section in sections.values():
         path = base / "sections" / f"{section.id}.yaml"
         for i, step in enumerate(section.steps):
             if step.see is not None and step.see not in sections:
-                raise KnowledgeBaseError(path, section.id, f"steps.{i}.see", f"unknown section {step.see!r}")
+                raise KnowledgeBaseError(
+                    path, section.id, f"steps.{i}.see", f"unknown section {step.see!r}"
+                )
         _check_docs(path, section.id, section.docs, articles)
     return by_code
 
@@ -156,7 +161,11 @@ def _section_refs(entry: Entry) -> list[tuple[str, str]]:
     return refs
 
 
-def _check_docs(path: Path, name: str, docs: Iterable[Any], articles: Mapping[str, Article]) -> None:
+def _check_docs(
+    path: Path, name: str, docs: Iterable[Any], articles: Mapping[str, Article]
+) -> None:
     for i, link in enumerate(docs):
         if link.article not in articles:
-            raise KnowledgeBaseError(path, name, f"docs.{i}.article", f"unknown article {link.article!r}")
+            raise KnowledgeBaseError(
+                path, name, f"docs.{i}.article", f"unknown article {link.article!r}"
+            )

@@ -14,7 +14,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from actions.names import DiagnosticName, RemediationName
 
@@ -37,7 +44,7 @@ class Text(_Strict):
     """A sentence or paragraph in both languages the bot answers in."""
 
     en: NonEmpty
-    zh_TW: NonEmpty = Field(alias="zh-TW")
+    zh_TW: NonEmpty = Field(alias="zh-TW")  # noqa: N815 - mirrors the language tag
 
     def get(self, lang: Lang) -> str:
         """The text in ``lang``."""
