@@ -14,7 +14,8 @@ MAX_PASTE_BYTES = 64 * 1024
 
 _JSON_UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _SLACK_LINK = re.compile(r"<([^<>|\s]+)\|([^<>]*)>|<([^<>|\s]+)>")
-_MARKUP = re.compile(r"[*_~`>\u200b\ufeff]+")
+_MARKUP = re.compile(r"[*_~`\u200b\ufeff]+")
+_QUOTE = re.compile(r"(?m)^[ \t]*(?:>|&gt;)+")
 _SPACE = re.compile(r"\s+")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"), ("&amp;", "&"))
 _CONTRACTION = re.compile(r"(?i)n['’]t\b")
@@ -52,11 +53,13 @@ def clean(text: str) -> str:
         text = _JSON_UNICODE.sub(_unicode_escape, text)
         for esc, plain in (('\\"', '"'), ("\\n", " "), ("\\r", " "), ("\\t", " "), ("\\/", "/")):
             text = text.replace(esc, plain)
+    if "<" in text:  # Slack sends links raw and escapes a literal < as &lt;: links first
+        text = _SLACK_LINK.sub(_slack_link, text)
+    if ">" in text:
+        text = _QUOTE.sub(" ", text)
     if "&" in text:
         for entity, plain in _ENTITIES:
             text = text.replace(entity, plain)
-    if "<" in text:
-        text = _SLACK_LINK.sub(_slack_link, text)
     text = _MARKUP.sub(" ", text)
     if "n't" in text or "n’t" in text or "N'T" in text:
         text = _CONTRACTION.sub(" not", text)  # "isn't" and "is not" should compare equal
