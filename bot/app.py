@@ -1,0 +1,110 @@
+"""``create_app``: the one place the Slack app is assembled from its parts."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from actions.store import Store, open_store
+from bot.listeners import Deps, answer_buttons, commands, mentions, messages
+from bot.locale import LocaleCache
+from bot.logging import new_ref
+from bot.metrics import Metrics
+from bot.settings import Settings
+from knowledge.loader import KnowledgeBase, load_kb
+
+log = logging.getLogger(__name__)
+
+LISTENER_THREADS = 16
+
+
+def make_client(settings: Settings) -> WebClient:
+    """A WebClient on SLACK_API_URL that retries connection errors and 429s."""
+    context = None
+    if settings.requests_ca_bundle is not None:
+        # slack_sdk ignores REQUESTS_CA_BUNDLE, so hand it the bundle ourselves.
+        context = ssl.create_default_context(cafile=str(settings.requests_ca_bundle))
+    return WebClient(
+        token=settings.bot_token(),
+        base_url=settings.slack_api_url,
+        ssl=context,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    kb: KnowledgeBase | None = None,
+    azure: Any = None,
+    store: Store | None = None,
+) -> App:
+    """The Bolt app with every listener registered; parts not given are built from ``settings``."""
+    deps = Deps(
+        settings=settings,
+        kb=kb if kb is not None else load_kb(),
+        store=store if store is not None else open_store(settings.database_url),
+        metrics=Metrics(),
+        locale=LocaleCache(),
+        azure=azure,
+    )
+    secret = settings.slack_signing_secret
+    app = App(
+        client=client if client is not None else make_client(settings),
+        signing_secret=secret.get_secret_value() if secret is not None else "",
+        # auth.test runs lazily on the first request, so building the app needs no network.
+        token_verification_enabled=False,
+        process_before_response=False,
+        ignoring_self_events_enabled=True,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        logger=logging.getLogger("slack_bolt"),
+    )
+    app.error(_on_error(deps))
+    for module in (messages, mentions, commands, answer_buttons):
+        module.register(app, deps)
+    _ignore_the_rest(app)
+    app._backup_fix_deps = deps  # type: ignore[attr-defined] # read by the HTTP server's /metrics
+    return app
+
+
+def deps_of(app: App) -> Deps:
+    """The parts ``create_app`` assembled for ``app``."""
+    deps: Deps = app._backup_fix_deps  # type: ignore[attr-defined]
+    return deps
+
+
+def _on_error(deps: Deps) -> Any:
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        ref = new_ref()
+        deps.metrics.errors.labels("bolt").inc()
+        log.error(
+            "unhandled error", exc_info=error, extra={"ref": ref, "type": str(body.get("type"))}
+        )
+        # Slack must not retry a request we failed on: the retry would fail the same way.
+        return BoltResponse(status=500, body="", headers={"x-slack-no-retry": "1"})
+
+    return on_error
+
+
+def _ignore_the_rest(app: App) -> None:
+    """Acknowledge events nobody answers (joins, reactions...) so Slack does not retry them."""
+
+    def ack_only(ack: Any) -> None:
+        ack()
+
+    app.event({"type": "member_joined_channel"})(ack_only)
+    app.event({"type": "member_left_channel"})(ack_only)

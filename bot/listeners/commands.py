@@ -1,0 +1,92 @@
+"""``/backup-fix``: an answer only the caller sees; help, list, ``--lang`` and "did you mean"."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.blocks import (
+    Reply,
+    answer_replies,
+    help_reply,
+    list_replies,
+    no_match_reply,
+    suggestions_reply,
+)
+from bot.listeners import Deps, guard
+from bot.replies import (
+    analyse_paste,
+    choose_lang,
+    failure_text,
+    paste_hash,
+    respond_all,
+)
+from knowledge.model import Lang
+
+log = logging.getLogger(__name__)
+
+_LANG = re.compile(r"^\s*--lang(?:\s+|=)(\S+)\s*", re.IGNORECASE)
+LANGS: dict[str, Lang] = {"en": "en", "zh-tw": "zh-TW", "zh_tw": "zh-TW"}
+
+
+def parse_command(text: str) -> tuple[str, Lang | None, bool]:
+    """(rest of the text, ``--lang`` value, whether ``--lang`` was unusable)."""
+    found = _LANG.match(text)
+    if not found:
+        return text.strip(), None, False
+    lang = LANGS.get(found.group(1).lower())
+    return text[found.end() :].strip(), lang, lang is None
+
+
+def command_replies(
+    deps: Deps, client: WebClient, text: str, user: str | None
+) -> tuple[list[Reply], str]:
+    """The ephemeral replies to ``/backup-fix text`` and what kind they are."""
+    rest, override, bad_lang = parse_command(text)
+    word = rest.lower()
+    if bad_lang or word in ("", "help", "-h", "--help"):
+        lang = choose_lang(deps, client, user, override=override, paste=None)
+        return [help_reply(lang)], "help"
+    if word == "list":
+        lang = choose_lang(deps, client, user, override=override, paste=None)
+        return list_replies(deps.kb, lang), "list"
+    analysis = analyse_paste(deps, rest)
+    lang = choose_lang(deps, client, user, override=override, paste=analysis.lang)
+    if analysis.matches:
+        replies = answer_replies(
+            analysis.matches,
+            deps.kb,
+            lang,
+            paste_hash=paste_hash(rest),
+            actions=deps.actions,
+            share=True,
+        )
+        return replies, "answer"
+    deps.metrics.unmatched.inc()
+    if analysis.suggestions:
+        return [suggestions_reply(analysis.suggestions, lang)], "suggestions"
+    return [no_match_reply(lang)], "no_match"
+
+
+def register(app: App, deps: Deps) -> None:
+    """Listen to ``/backup-fix``."""
+
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()  # first, outside any try: Slack wants it within 3 seconds
+        deps.metrics.events.labels("command").inc()
+        user = command.get("user_id")
+
+        def notify(ref: str) -> None:
+            lang = deps.locale.lang(client, user) or "en"
+            respond(text=failure_text(lang, ref), response_type="ephemeral")
+
+        with guard(deps, "command", log, notify):
+            replies, kind = command_replies(deps, client, str(command.get("text") or ""), user)
+            respond_all(deps, respond, replies, kind)
+
+    app.command(ids.SLASH_COMMAND)(on_command)

@@ -1,0 +1,105 @@
+"""``@backup-fix text`` answers in a thread; a bare mention in a thread matches the parent."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks import Reply, answer_replies, help_reply, no_match_reply, suggestions_reply
+from bot.listeners import Deps, guard
+from bot.replies import (
+    analyse_paste,
+    choose_lang,
+    failure_text,
+    paste_hash,
+    post_in_thread,
+    slack_call,
+)
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def strip_mentions(text: str) -> str:
+    """``text`` without any ``<@U…>`` mention."""
+    return _MENTION.sub(" ", text).strip()
+
+
+def thread_parent_text(deps: Deps, client: WebClient, channel: str, thread_ts: str) -> str:
+    """The text of a thread's parent message ('' when Slack will not say)."""
+    resp = slack_call(
+        deps,
+        "conversations.replies",
+        lambda: client.conversations_replies(
+            channel=channel, ts=thread_ts, limit=1, inclusive=True
+        ),
+    )
+    messages = (resp.get("messages") if resp is not None else None) or []
+    parent = next(
+        (m for m in messages if m.get("ts") == thread_ts), messages[0] if messages else {}
+    )
+    return strip_mentions(str(parent.get("text") or ""))
+
+
+def mention_replies(
+    deps: Deps, client: WebClient, event: dict[str, Any]
+) -> tuple[list[Reply], str]:
+    """What to post in the thread for one mention, and what kind it is."""
+    text = strip_mentions(str(event.get("text") or ""))
+    thread_ts = event.get("thread_ts")
+    if not text and thread_ts and thread_ts != event.get("ts"):
+        text = thread_parent_text(deps, client, str(event["channel"]), str(thread_ts))
+    user = event.get("user")
+    if not text:
+        return [help_reply(choose_lang(deps, client, user, override=None, paste=None))], "help"
+    analysis = analyse_paste(deps, text)
+    lang = choose_lang(deps, client, user, override=None, paste=analysis.lang)
+    if analysis.matches:
+        replies = answer_replies(
+            analysis.matches, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions
+        )
+        return replies, "mention"
+    deps.metrics.unmatched.inc()
+    if analysis.suggestions:
+        return [suggestions_reply(analysis.suggestions, lang)], "suggestions"
+    return [no_match_reply(lang)], "no_match"
+
+
+def handle_mention(
+    deps: Deps, event: dict[str, Any], body: dict[str, Any], client: WebClient
+) -> int:
+    """Answer one mention in its thread (once per Slack event id); returns replies posted."""
+    if event.get("bot_id") or event.get("subtype"):
+        return 0
+    event_id = body.get("event_id")
+    if event_id and not deps.store.claim_event(str(event_id)):
+        return 0
+    channel = str(event["channel"])
+    thread_ts = str(event.get("thread_ts") or event["ts"])
+    replies, kind = mention_replies(deps, client, event)
+    return post_in_thread(deps, client, channel, thread_ts, replies, kind)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Listen to app_mention events."""
+
+    def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        deps.metrics.events.labels("app_mention").inc()
+        channel = str(event.get("channel") or "")
+        thread = str(event.get("thread_ts") or event.get("ts") or "")
+
+        def notify(ref: str) -> None:
+            lang = deps.locale.lang(client, event.get("user")) or "en"
+            client.chat_postMessage(channel=channel, thread_ts=thread, text=failure_text(lang, ref))
+
+        with guard(deps, "app_mention", log, notify if channel and thread else None):
+            handle_mention(deps, event, body, client)
+
+    app.event("app_mention")(on_mention)

@@ -1,0 +1,36 @@
+"""Prometheus counters on the app's own registry (no global state shared between test apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    """What /metrics reports: events in, matches, replies, feedback and Slack call errors."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.events = Counter("backup_fix_events", "Slack requests received", ["kind"], registry=r)
+        self.matches = Counter(
+            "backup_fix_matches", "Confident matches by code", ["code"], registry=r
+        )
+        self.unmatched = Counter(
+            "backup_fix_unmatched_pastes", "Asked-for pastes with no confident match", registry=r
+        )
+        self.replies = Counter("backup_fix_replies", "Replies sent", ["kind"], registry=r)
+        self.feedback = Counter(
+            "backup_fix_feedback", "Feedback votes", ["code", "helpful"], registry=r
+        )
+        self.slack_errors = Counter(
+            "backup_fix_slack_call_errors", "Failed Slack Web API calls", ["method"], registry=r
+        )
+        self.errors = Counter(
+            "backup_fix_listener_errors", "Listener failures", ["listener"], registry=r
+        )
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every counter."""
+        return generate_latest(self.registry)

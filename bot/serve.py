@@ -1,0 +1,117 @@
+"""``backup-fix serve``: settings, logging, store, app; then Socket Mode or HTTP until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from types import FrameType
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from actions.store import StoreError, open_store
+from bot.app import create_app, deps_of, make_client
+from bot.logging import setup_logging
+from bot.server import HttpServer, make_wsgi
+from bot.settings import Settings, SettingsError, load_settings
+from bot.socket_mode import SocketModeRunner
+from knowledge import KnowledgeBaseError, load_kb
+
+log = logging.getLogger(__name__)
+
+EXIT_CONFIG = 2
+
+
+class _StopError(Exception):
+    """Raised by the signal handler to leave the server loop."""
+
+
+def _fail(line: str) -> int:
+    print(f"backup-fix: {line}", file=sys.stderr, flush=True)
+    return EXIT_CONFIG
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Run the bot until SIGTERM/SIGINT; 2 on a bad setting, 0 after a clean shutdown."""
+    try:
+        settings = load_settings()
+        settings.check_serve(force_http=bool(args.http))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    setup_logging()
+    try:
+        kb = load_kb()
+    except KnowledgeBaseError as exc:
+        return _fail(f"knowledge base: {exc}")
+    try:
+        store = open_store(settings.database_url)
+    except StoreError as exc:
+        return _fail(f"BACKUP_FIX_DATABASE_URL: {exc}")
+    try:
+        client = make_client(settings)
+        if (problem := _check_token(client)) is not None:
+            return _fail(problem)
+        app = create_app(settings, client=client, kb=kb, store=store)
+        if settings.socket_mode(force_http=bool(args.http)):
+            return _run_socket_mode(app, settings)
+        return _run_http(app, args.host, int(args.port))
+    finally:
+        store.close()
+
+
+def _check_token(client: object) -> str | None:
+    """A rejected bot token fails at start; an unreachable Slack only warns (it may come back)."""
+    try:
+        client.auth_test()  # type: ignore[attr-defined]
+    except SlackApiError as exc:
+        return f"SLACK_BOT_TOKEN: rejected by Slack ({exc.response.get('error')})"
+    except (SlackClientError, OSError) as exc:
+        log.warning("Slack not reachable at start", extra={"error": type(exc).__name__})
+    return None
+
+
+def _on_signals(handler: object) -> None:
+    signal.signal(signal.SIGTERM, handler)  # type: ignore[arg-type]
+    signal.signal(signal.SIGINT, handler)  # type: ignore[arg-type]
+
+
+def _run_http(app: object, host: str, port: int) -> int:
+    from slack_bolt import App
+
+    assert isinstance(app, App)
+    try:
+        server = HttpServer(make_wsgi(app, deps_of(app).metrics), host=host, port=port)
+    except OSError as exc:
+        return _fail(f"--port {port}: cannot listen on {host}: {exc.strerror or exc}")
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise _StopError
+
+    _on_signals(stop)
+    server.announce()
+    log.info("listening", extra={"url": server.url})
+    try:
+        server.run()
+    except _StopError:
+        log.info("shutting down")
+    finally:
+        server.close()
+    return 0
+
+
+def _run_socket_mode(app: object, settings: Settings) -> int:
+    from slack_bolt import App
+
+    assert isinstance(app, App)
+    assert settings.slack_app_token is not None
+    runner = SocketModeRunner(app, settings.slack_app_token.get_secret_value())
+    _on_signals(lambda _s, _f: runner.stop())
+    try:
+        runner.run()
+    except SlackApiError as exc:
+        return _fail(f"SLACK_APP_TOKEN: rejected by Slack ({exc.response.get('error')})")
+    finally:
+        runner.close()
+    log.info("shut down")
+    return 0

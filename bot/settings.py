@@ -1,0 +1,181 @@
+"""The bot's configuration: one pydantic-settings class read from the environment (CONTRACT.md).
+
+Built only in the entry point and passed down; nothing else reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from actions.names import REMEDIATIONS
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_VAULT = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.RecoveryServices/vaults/[^/]+$",
+    re.IGNORECASE,
+)
+
+
+class SettingsError(Exception):
+    """A bad or missing setting; ``str()`` is the one line printed at start."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        self.problem = problem
+        super().__init__(f"{variable}: {problem}")
+
+
+def _split(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(value)
+
+
+class Settings(BaseSettings):
+    """Every environment variable of CONTRACT.md, validated."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    database_url: str = Field("sqlite:///backup-fix.db", validation_alias="BACKUP_FIX_DATABASE_URL")
+    approvers: CommaList = Field((), validation_alias="BACKUP_FIX_APPROVERS")
+    vaults: CommaList = Field((), validation_alias="BACKUP_FIX_VAULTS")
+    enabled_actions: CommaList = Field((), validation_alias="BACKUP_FIX_ENABLED_ACTIONS")
+    channels: CommaList = Field((), validation_alias="BACKUP_FIX_CHANNELS")
+    azure_cloud: Literal["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"] = Field(
+        "AzureCloud", validation_alias="AZURE_CLOUD"
+    )
+    azure_arm_endpoint: str | None = Field(None, validation_alias="AZURE_ARM_ENDPOINT")
+    requests_ca_bundle: Path | None = Field(None, validation_alias="REQUESTS_CA_BUNDLE")
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_api_url", "azure_arm_endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None if value is None else "https://slack.com/api/"
+        value = value.strip()
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s) URL, not {value!r}")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from actions.store import StoreError, normalise_url
+
+        try:
+            normalise_url(value.strip() or "sqlite:///backup-fix.db")
+        except StoreError as exc:
+            raise ValueError(str(exc)) from exc
+        return value.strip() or "sqlite:///backup-fix.db"
+
+    @field_validator("approvers", "vaults", "enabled_actions", "channels", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> tuple[str, ...]:
+        return _split(value)
+
+    @field_validator("approvers")
+    @classmethod
+    def _approvers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _each(value, _USER_OR_GROUP.match, "a Slack user (U…/W…) or user-group (S…) ID")
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _each(value, _CHANNEL.match, "a Slack channel ID (C…/G…)")
+
+    @field_validator("vaults")
+    @classmethod
+    def _vaults(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _each(value, _VAULT.match, "a Recovery Services vault resource ID")
+
+    @field_validator("enabled_actions")
+    @classmethod
+    def _actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _each(value, REMEDIATIONS.__contains__, f"one of {', '.join(REMEDIATIONS)}")
+
+    @field_validator("requests_ca_bundle", mode="before")
+    @classmethod
+    def _ca_bundle(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    def bot_token(self) -> str:
+        """The bot token; raises SettingsError when it is missing."""
+        if self.slack_bot_token is None:
+            raise SettingsError("SLACK_BOT_TOKEN", "required for serve")
+        return self.slack_bot_token.get_secret_value()
+
+    def socket_mode(self, *, force_http: bool = False) -> bool:
+        """True when ``serve`` runs over Socket Mode."""
+        return self.slack_app_token is not None and not force_http
+
+    def check_serve(self, *, force_http: bool = False) -> None:
+        """Raise SettingsError when ``serve`` cannot run in the chosen mode."""
+        self.bot_token()
+        if not self.socket_mode(force_http=force_http) and self.slack_signing_secret is None:
+            raise SettingsError("SLACK_SIGNING_SECRET", "required in HTTP mode")
+
+    def answers_in(self, channel: str) -> bool:
+        """True when pasted errors in ``channel`` are answered unasked."""
+        return not self.channels or channel in self.channels
+
+
+def _each(values: tuple[str, ...], ok: Any, what: str) -> tuple[str, ...]:
+    for value in values:
+        if not ok(value):
+            raise ValueError(f"{value!r} is not {what}")
+    return values
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (and ``overrides``); SettingsError names the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        variable = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise SettingsError(variable, message) from None
