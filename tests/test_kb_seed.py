@@ -78,11 +78,11 @@ SEED_CAUSE_ORDER: dict[str, list[str]] = {
         "agent-unresponsive-windows",
         "agent-outdated-linux",
     ],
+    # Its cause 4 (the lock) is written out; the step that fixes it cites remove-rp-rg-lock.
     "BackUpOperationFailed": [
         "agent-unresponsive-windows",
         "agent-outdated-linux",
         "snapshot-status-unavailable",
-        "remove-rp-rg-lock",
     ],
 }
 
