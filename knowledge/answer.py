@@ -71,20 +71,27 @@ def compose(entry: Entry, kb: KnowledgeBase, lang: Lang, *, code: str | None = N
     causes: list[str] = []
     seen: set[str] = set()
 
-    def add_section(section_id: str) -> AnswerSection:
+    def add_section(section_id: str) -> str:
         section = kb.sections[section_id]
-        if section_id not in seen:
+        if section_id not in seen:  # sections cite sections: include each once, in order
             seen.add(section_id)
             sections.append(_section(section, kb, lang))
-        return next(s for s in sections if s.id == section_id)
+            for step in section.steps:
+                if step.see:
+                    add_section(step.see)
+        return section.title.get(lang)
 
+    shown = code or entry.code
     for cause in entry.causes:
+        if cause.applies_to and shown not in cause.applies_to:
+            continue
         if cause.text is not None:
             causes.append(cause.text.get(lang))
         elif cause.section is not None:
-            causes.append(add_section(cause.section).title)
-    steps = [_step(s.text.get(lang), s.see, s.action, kb, lang) for s in entry.steps]
-    for step in entry.steps:
+            causes.append(add_section(cause.section))
+    entry_steps = [s for s in entry.steps if not s.applies_to or shown in s.applies_to]
+    steps = [_step(s.text.get(lang), s.see, s.action, kb, lang) for s in entry_steps]
+    for step in entry_steps:
         if step.see:
             add_section(step.see)
     diagnostics = list(dict.fromkeys([*entry.diagnostics, *_from_sections(sections, kb, "d")]))

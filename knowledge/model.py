@@ -52,11 +52,15 @@ class Text(_Strict):
 
 
 class Step(_Strict):
-    """One ordered step; ``see`` points at a shared section, ``action`` at a bot action."""
+    """One ordered step; ``see`` points at a shared section, ``action`` at a bot action.
+
+    ``applies_to`` (here and on causes) limits it to some of the entry's codes.
+    """
 
     text: Text
     see: SectionId | None = None
     action: DiagnosticName | RemediationName | None = None
+    applies_to: list[Code] = Field(default_factory=list)
 
 
 class Cause(_Strict):
