@@ -70,6 +70,8 @@ def _machine(pinned: str) -> dict[str, Any]:
         "nproc": os.cpu_count(),
         "cpu": model,
         "pinned": pinned,
+        # Other work on a shared machine shows up as noise in the p99s: say how busy it was.
+        "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "python": platform.python_version(),
         "rapidfuzz": rapidfuzz.__version__,
         "matcher": (matcher_module.__doc__ or "").strip().splitlines()[0],
@@ -264,7 +266,8 @@ def _targets(res: dict[str, Any]) -> list[tuple[str, str, bool]]:
 def _markdown(res: dict[str, Any]) -> str:
     m = res["machine"]
     lines = [
-        f"Run {m['date']}: {m['cpu']}, nproc {m['nproc']}, pinned to {m['pinned']}, Python "
+        f"Run {m['date']}: {m['cpu']}, nproc {m['nproc']}, pinned to {m['pinned']}, load average "
+        f"{m['loadavg']} at start, Python "
         f"{m['python']}, rapidfuzz {m['rapidfuzz']}{' (--quick)' if res['quick'] else ''}.",
         f'Matcher: "{m["matcher"]}" (knowledge/matcher.py at {m["matcher_commit"]}).',
         "",
