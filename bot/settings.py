@@ -1,6 +1,6 @@
 """The bot's configuration: one pydantic-settings class read from the environment (CONTRACT.md).
 
-Built only in the entry point and passed down; nothing else reads ``os.environ``.
+Built only in the entry point and passed down; nothing else reads the environment.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from actions.names import REMEDIATIONS
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
-_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
-_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]+$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]+$")
 _VAULT = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.RecoveryServices/vaults/[^/]+$",
     re.IGNORECASE,
