@@ -144,6 +144,10 @@ class BotProcess:
         # The pipes' last lines arrive after the exit; read them before anyone asserts on them.
         for pump in self._pumps:
             pump.join(5)
+        assert self.proc is not None
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM, then SIGKILL after ``timeout``; the exit code."""
