@@ -76,8 +76,15 @@ def _v1(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v2(conn: Connection) -> None:
+    from actions import ledger  # the approval and audit tables live beside their repository
+
+    for table in (ledger.approvals, ledger.audit):
+        table.create(conn, checkfirst=True)
+
+
 # Ordered, append-only: (version, migration). Never edit a released step; add the next one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
 
 
 class StoreError(Exception):

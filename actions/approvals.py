@@ -1,0 +1,166 @@
+"""The approval gate: who may decide a remediation request, and when. Pure: no Slack, no I/O.
+
+A request moves ``pending -> approved -> running -> succeeded | failed``, or ``pending ->
+rejected | expired``. The store makes each move a guarded transition (an UPDATE that only succeeds
+from the expected state), so racing approvals execute once; this module decides whether a
+click may attempt the move at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+DEFAULT_TTL = timedelta(minutes=30)
+
+
+class Status(StrEnum):
+    """Where a request stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.REJECTED, Status.EXPIRED})
+
+
+class Refusal(StrEnum):
+    """Why a click on Approve or Reject is refused (shown privately to the clicker)."""
+
+    NOT_APPROVER = "not_approver"
+    OWN_REQUEST = "own_request"
+    EXPIRED = "expired"
+    TAMPERED = "tampered"
+    ALREADY_DECIDED = "already_decided"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """A remediation someone asked for, with the exact plan an approver sees."""
+
+    id: str
+    action: str
+    params: Mapping[str, Any]
+    plan: str
+    plan_hash: str
+    requester: str
+    channel: str
+    thread_ts: str
+    created_at: datetime
+    expires_at: datetime
+    status: Status = Status.PENDING
+    card_ts: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    outcome: Mapping[str, Any] = field(default_factory=dict)
+
+    def expired(self, now: datetime) -> bool:
+        """True once the request's time is up (whatever its status)."""
+        return now >= self.expires_at
+
+
+def plan_hash(action: str, params: Mapping[str, Any], plan: str) -> str:
+    """The fingerprint an approval binds to: action, parameters and the plan text shown."""
+    canonical = json.dumps(
+        {"action": action, "params": params, "plan": plan},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def new_request(
+    *,
+    action: str,
+    params: Mapping[str, Any],
+    plan: str,
+    requester: str,
+    channel: str,
+    thread_ts: str,
+    now: datetime,
+    ttl: timedelta = DEFAULT_TTL,
+) -> ApprovalRequest:
+    """A fresh pending request with an unguessable id."""
+    return ApprovalRequest(
+        id=secrets.token_hex(8),
+        action=action,
+        params=dict(params),
+        plan=plan,
+        plan_hash=plan_hash(action, params, plan),
+        requester=requester,
+        channel=channel,
+        thread_ts=thread_ts,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Approvers:
+    """Who may approve: Slack user ids and user-group ids (members resolved by the caller)."""
+
+    users: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, ids: Iterable[str]) -> Approvers:
+        """Split configured ids into users (U…/W…) and groups (S…)."""
+        users = {i for i in ids if i[:1] in ("U", "W")}
+        groups = {i for i in ids if i[:1] == "S"}
+        return cls(frozenset(users), frozenset(groups))
+
+    def allows(self, user: str, group_members: Mapping[str, Iterable[str]]) -> bool:
+        """True if ``user`` is a configured approver or a member of a configured group."""
+        if user in self.users:
+            return True
+        return any(user in set(group_members.get(g, ())) for g in self.groups)
+
+
+def check_approve(
+    request: ApprovalRequest, *, user: str, is_approver: bool, presented_hash: str, now: datetime
+) -> Refusal | None:
+    """None when ``user`` may approve ``request`` now; otherwise why not."""
+    if not secrets.compare_digest(presented_hash, request.plan_hash):
+        return Refusal.TAMPERED
+    if request.status != Status.PENDING:
+        return Refusal.EXPIRED if request.status == Status.EXPIRED else Refusal.ALREADY_DECIDED
+    if request.expired(now):
+        return Refusal.EXPIRED
+    if user == request.requester:
+        return Refusal.OWN_REQUEST
+    if not is_approver:
+        return Refusal.NOT_APPROVER
+    return None
+
+
+def check_reject(
+    request: ApprovalRequest, *, user: str, is_approver: bool, presented_hash: str, now: datetime
+) -> Refusal | None:
+    """None when ``user`` may reject: an approver, or the requester withdrawing their own."""
+    if not secrets.compare_digest(presented_hash, request.plan_hash):
+        return Refusal.TAMPERED
+    if request.status != Status.PENDING:
+        return Refusal.EXPIRED if request.status == Status.EXPIRED else Refusal.ALREADY_DECIDED
+    if request.expired(now):
+        return Refusal.EXPIRED
+    if not (is_approver or user == request.requester):
+        return Refusal.NOT_APPROVER
+    return None
+
+
+def decided(request: ApprovalRequest, status: Status, *, by: str, at: datetime) -> ApprovalRequest:
+    """The request as it reads after a decision."""
+    return replace(request, status=status, decided_by=by, decided_at=at)

@@ -1,0 +1,269 @@
+"""Approval requests and the hash-chained audit trail, in the state store.
+
+Exactly once: every status change is ``UPDATE ... WHERE id = :id AND status = :expected``; only
+the caller whose UPDATE changed a row may go on, however many clicks, retries or replicas race.
+
+The audit trail is a chain: each record holds the sequence number and hash of the one before, and
+its own hash covers its fields and that link. ``prev_seq`` is unique, so two writers that read the
+same tail cannot both append after it: the loser retries on the new tail. An edited record fails
+its hash; a deleted one breaks the link of the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select, update
+from sqlalchemy.exc import IntegrityError
+
+from actions.approvals import ApprovalRequest, Status
+from actions.store import Store, metadata
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("action", String(64), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("plan_hash", String(64), nullable=False),
+    Column("requester", String(32), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("thread_ts", String(32), nullable=False),
+    Column("card_ts", String(32)),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(32)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("outcome", Text, nullable=False, default="{}"),
+)
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("prev_seq", Integer, nullable=False, unique=True),
+    Column("at", String(40), nullable=False, index=True),
+    Column("actor", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("request_id", String(32)),
+    Column("action", String(64)),
+    Column("plan_hash", String(64)),
+    Column("correlation_id", String(128)),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+GENESIS = "0" * 64
+_HASHED = (
+    "prev_seq",
+    "at",
+    "actor",
+    "event",
+    "request_id",
+    "action",
+    "plan_hash",
+    "correlation_id",
+    "detail",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One line of the audit trail."""
+
+    seq: int
+    at: str
+    actor: str
+    event: str
+    request_id: str | None
+    action: str | None
+    plan_hash: str | None
+    correlation_id: str | None
+    detail: Mapping[str, Any]
+
+
+def record_hash(prev_hash: str, fields: Any) -> str:
+    """The hash of one audit record: the previous hash and the record's fields."""
+    body = json.dumps({k: fields.get(k) for k in _HASHED}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+class Ledger:
+    """Approval requests and audit records over the state store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # Approval requests
+    def add(self, request: ApprovalRequest) -> None:
+        """Store a new pending request."""
+        row = _row(request)
+        with self.store._write() as conn:
+            conn.execute(approvals.insert().values(**row))
+
+    def get(self, request_id: str) -> ApprovalRequest | None:
+        """The request with that id, or None."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(approvals).where(approvals.c.id == request_id)).first()
+        return _request(row._mapping) if row is not None else None
+
+    def transition(self, request_id: str, expected: Status, to: Status, **fields: Any) -> bool:
+        """Move a request from ``expected`` to ``to``; True only for the one caller that did."""
+        values: dict[str, Any] = {"status": to.value}
+        for key, value in fields.items():
+            values[key] = json.dumps(value, default=str) if key == "outcome" else value
+        stmt = (
+            update(approvals)
+            .where(approvals.c.id == request_id, approvals.c.status == expected.value)
+            .values(**values)
+        )
+        with self.store._write() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
+    def set_card(self, request_id: str, card_ts: str) -> None:
+        """Remember the approval card's message ts, so later updates can edit it."""
+        stmt = update(approvals).where(approvals.c.id == request_id).values(card_ts=card_ts)
+        with self.store._write() as conn:
+            conn.execute(stmt)
+
+    def with_status(self, *statuses: Status) -> list[ApprovalRequest]:
+        """Requests in any of ``statuses``, oldest first (restart recovery)."""
+        query = (
+            select(approvals)
+            .where(approvals.c.status.in_([s.value for s in statuses]))
+            .order_by(approvals.c.created_at)
+        )
+        with self.store.engine.connect() as conn:
+            return [_request(r._mapping) for r in conn.execute(query)]
+
+    # Audit trail
+    def audit(
+        self,
+        event: str,
+        *,
+        actor: str,
+        request: ApprovalRequest | None = None,
+        correlation_id: str | None = None,
+        **detail: Any,
+    ) -> int:
+        """Append one record to the chain; returns its sequence number."""
+        fields: dict[str, Any] = {
+            "actor": actor,
+            "event": event,
+            "request_id": request.id if request else None,
+            "action": request.action if request else None,
+            "plan_hash": request.plan_hash if request else None,
+            "correlation_id": correlation_id,
+            "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str),
+        }
+        for _ in range(50):
+            try:
+                with self.store._write() as conn:
+                    tail = conn.execute(
+                        select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)
+                    ).first()
+                    prev_seq, prev_hash = (tail[0], tail[1]) if tail else (0, GENESIS)
+                    fields["prev_seq"] = prev_seq
+                    fields["at"] = datetime.now(UTC).isoformat(timespec="microseconds")
+                    digest = record_hash(prev_hash, fields)
+                    result = conn.execute(
+                        audit.insert().values(**fields, prev_hash=prev_hash, hash=digest)
+                    )
+                    key = result.inserted_primary_key
+                    assert key is not None  # an INSERT always has one
+                    return int(key[0])
+            except IntegrityError:
+                continue  # another writer took this tail; append after the new one
+        raise RuntimeError("could not append to the audit trail: too much contention")
+
+    def records(self, *, since: datetime | None = None) -> Iterator[AuditRecord]:
+        """Audit records in order, optionally only those at or after ``since``."""
+        query = select(audit).order_by(audit.c.seq)
+        if since is not None:
+            query = query.where(audit.c.at >= since.astimezone(UTC).isoformat())
+        with self.store.engine.connect() as conn:
+            for row in conn.execute(query):
+                m = row._mapping
+                yield AuditRecord(
+                    m["seq"],
+                    m["at"],
+                    m["actor"],
+                    m["event"],
+                    m["request_id"],
+                    m["action"],
+                    m["plan_hash"],
+                    m["correlation_id"],
+                    json.loads(m["detail"]),
+                )
+
+    def verify(self) -> list[str]:
+        """Problems in the chain (edited, deleted or reordered records); empty when intact."""
+        problems: list[str] = []
+        prev_seq, prev_hash = 0, GENESIS
+        with self.store.engine.connect() as conn:
+            for row in conn.execute(select(audit).order_by(audit.c.seq)):
+                m = row._mapping
+                if m["prev_seq"] != prev_seq or m["prev_hash"] != prev_hash:
+                    problems.append(
+                        f"record {m['seq']}: does not follow record {prev_seq} "
+                        "(a record before it was deleted or edited)"
+                    )
+                if record_hash(m["prev_hash"], m) != m["hash"]:
+                    problems.append(f"record {m['seq']}: its content does not match its hash")
+                prev_seq, prev_hash = m["seq"], m["hash"]
+        return problems
+
+
+def _row(request: ApprovalRequest) -> dict[str, Any]:
+    return {
+        "id": request.id,
+        "action": request.action,
+        "params": json.dumps(dict(request.params), sort_keys=True, default=str),
+        "plan": request.plan,
+        "plan_hash": request.plan_hash,
+        "requester": request.requester,
+        "channel": request.channel,
+        "thread_ts": request.thread_ts,
+        "card_ts": request.card_ts,
+        "status": request.status.value,
+        "created_at": request.created_at,
+        "expires_at": request.expires_at,
+        "decided_by": request.decided_by,
+        "decided_at": request.decided_at,
+        "outcome": json.dumps(dict(request.outcome), default=str),
+    }
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _request(m: Any) -> ApprovalRequest:
+    created = _utc(m["created_at"]) or datetime.now(UTC)  # NOT NULL columns: never None
+    expires = _utc(m["expires_at"]) or created
+    return ApprovalRequest(
+        id=m["id"],
+        action=m["action"],
+        params=json.loads(m["params"]),
+        plan=m["plan"],
+        plan_hash=m["plan_hash"],
+        requester=m["requester"],
+        channel=m["channel"],
+        thread_ts=m["thread_ts"],
+        created_at=created,
+        expires_at=expires,
+        status=Status(m["status"]),
+        card_ts=m["card_ts"],
+        decided_by=m["decided_by"],
+        decided_at=_utc(m["decided_at"]),
+        outcome=json.loads(m["outcome"] or "{}"),
+    )
