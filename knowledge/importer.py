@@ -85,7 +85,8 @@ def parse_article(markdown: str, *, article_id: str | None = None) -> list[Draft
 
 def write_drafts(drafts: Sequence[Draft], out_dir: Path, *, overwrite: bool = False) -> list[Path]:
     """Write entries/<Code>.yaml and sections/<id>.yaml under ``out_dir``; never clobber."""
-    paths = [out_dir / f"{d.kind}s" / f"{d.name}.yaml" for d in drafts]
+    folder = {"entry": "entries", "section": "sections"}
+    paths = [out_dir / folder[d.kind] / f"{d.name}.yaml" for d in drafts]
     for path in paths if not overwrite else []:
         if path.exists():  # checked for all files first, so a refusal writes nothing
             raise FileExistsError(f"{path} exists (pass overwrite=True to replace it)")
@@ -246,7 +247,7 @@ class _Article:
             elif item.kind == "row":
                 cells = [c for c in map(plain, item.cells) if c and c.casefold() != "none"]
                 if cells:  # a "cause | solution" row reads as "cause: solution"
-                    joined = cells[0] + ("" if cells[0][-1] in ".:。：" else ":")
+                    joined = cells[0] + ("" if cells[0][-1] in ".:。：" or len(cells) == 1 else ":")
                     self._add_step(body, " ".join([joined, *cells[1:]]), " ".join(item.cells))
             elif item.kind == "item" and fold is not None and item.depth > fold and body.steps:
                 body.steps[-1].text += " " + plain(item.text)

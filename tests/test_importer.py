@@ -1,0 +1,313 @@
+"""``kb import``: the four reference articles and hand-made edge cases become valid drafts."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge.importer import TODO, Draft, parse_article, write_drafts
+from knowledge.loader import load_kb
+from knowledge.model import Entry, Section
+
+REFERENCE = Path("/work/shared/reference")
+DOCS = REFERENCE / "azure-docs"
+SEED = REFERENCE / "seed" / "000_491265d7fadc68b4.txt"
+SNAPSHOT_2019 = DOCS / "backup-azure-troubleshoot-vm-backup-fails-snapshot-timeout__2019-12.en.md"
+SNAPSHOT_2025 = DOCS / "backup-azure-troubleshoot-vm-backup-fails-snapshot-timeout__2025-11.en.md"
+VMS_2025 = DOCS / "backup-azure-vms-troubleshoot__2025-11.en.md"
+ARTICLES = [SEED, SNAPSHOT_2019, SNAPSHOT_2025, VMS_2025]
+HAND_MADE = Path(__file__).parent / "data" / "importer" / "heading-codes.md"
+
+pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference articles not present")
+
+
+def _tsv() -> list[dict[str, str]]:
+    with (DOCS / "error-codes.tsv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def _tsv_codes(article: str) -> set[str]:
+    return {row["code"] for row in _tsv() if row["article_path"].endswith(f"/{article}.md")}
+
+
+def _seed_codes() -> set[str]:
+    """The codes on the seed's **錯誤碼** lines, read with a regex of this test's own."""
+    codes: set[str] = set()
+    for line in SEED.read_text(encoding="utf-8").splitlines():
+        if m := re.match(r"\*\*錯誤碼\*\*\s*[:：]\s*(.*?)\s*(?:<br>)?\s*$", line):
+            codes |= {c.strip() for c in m.group(1).split("/")}
+    return codes
+
+
+def _expected_codes(path: Path) -> set[str]:
+    if path == SEED:
+        return _seed_codes()
+    if path == VMS_2025:
+        return _tsv_codes("backup-azure-vms-troubleshoot")
+    codes = _tsv_codes("backup-azure-troubleshoot-vm-backup-fails-snapshot-timeout")
+    if path == SNAPSHOT_2019:  # reference README: the 2019 version lacks these two
+        codes -= {"UserErrorCrpReportedUserError", "UserErrorBcmDatasourceNotPresent"}
+    return codes
+
+
+_CACHE: dict[Path, list[Draft]] = {}
+
+
+def _drafts(path: Path) -> list[Draft]:
+    if path not in _CACHE:
+        _CACHE[path] = parse_article(path.read_text(encoding="utf-8"))
+    return _CACHE[path]
+
+
+def _entries(path: Path) -> dict[str, dict[str, Any]]:
+    return {d.name: d.data for d in _drafts(path) if d.kind == "entry"}
+
+
+def _sections(path: Path) -> dict[str, dict[str, Any]]:
+    return {d.name: d.data for d in _drafts(path) if d.kind == "section"}
+
+
+def _codes(entry: dict[str, Any]) -> list[str]:
+    return [entry["code"], *entry.get("also_codes", [])]
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.parametrize("path", ARTICLES, ids=lambda p: p.stem)
+def test_codes_found_are_the_articles_codes(path: Path) -> None:
+    expected = _expected_codes(path)
+    found = [c for entry in _entries(path).values() for c in _codes(entry)]
+    assert len(expected) >= 10
+    assert sorted(found) == sorted(expected)  # each code once, none missing, none invented
+
+
+@pytest.mark.parametrize("path", [SNAPSHOT_2019, SNAPSHOT_2025, VMS_2025], ids=lambda p: p.stem)
+def test_messages_are_the_tsv_messages(path: Path) -> None:
+    article = path.stem.split("__")[0]
+    messages = {
+        (c, m["text"]) for e in _entries(path).values() for m in e["messages"] for c in _codes(e)
+    }
+    rows = [r for r in _tsv() if r["article_path"].endswith(f"/{article}.md")]
+    checked = 0
+    for row in rows:
+        if row["code"] in _expected_codes(path) and row["english_message"]:
+            assert (row["code"], " ".join(row["english_message"].split())) in messages
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("path", [*ARTICLES, HAND_MADE], ids=lambda p: p.stem)
+def test_every_draft_validates_on_its_own(path: Path) -> None:
+    drafts = _drafts(path)
+    assert drafts
+    for draft in drafts:
+        model = Entry if draft.kind == "entry" else Section
+        parsed = model.model_validate(draft.data)
+        assert draft.name == (parsed.code if isinstance(parsed, Entry) else parsed.id)
+        assert model.model_validate(yaml.safe_load(draft.to_yaml())) == parsed
+
+
+@pytest.mark.parametrize("path", ARTICLES, ids=lambda p: p.stem)
+def test_drafts_load_as_a_knowledge_base(path: Path, tmp_path: Path) -> None:
+    """Written out with an articles.yaml, the drafts pass the loader's cross-reference checks."""
+    drafts = _drafts(path)
+    write_drafts(drafts, tmp_path)
+    article = drafts[0].data["docs"][0]["article"]
+    meta = {"articles": [{"id": article, "slug": path.stem.split("__")[0], "title": "t"}]}
+    meta["articles"][0]["title"] = {"en": "t", "zh-TW": "t"}
+    (tmp_path / "articles.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    kb = load_kb(tmp_path)
+    assert set(kb.codes()) == {d.name for d in drafts if d.kind == "entry"}
+    assert set(kb.sections) == {d.name for d in drafts if d.kind == "section"}
+
+
+def test_seed_cause_links_become_section_refs() -> None:
+    entries, sections = _entries(SEED), _sections(SEED)
+    refs = [c["section"] for e in entries.values() for c in e.get("causes", []) if "section" in c]
+    assert len(refs) >= 12
+    assert set(refs) <= set(sections)
+    assert entries["GuestAgentSnapshotTaskStatusError"]["causes"] == [
+        {"section": "the-agent-installed-in-the-vm-but-unresponsive-for-windows-vms"},
+        {"section": "the-agent-installed-in-the-vm-is-out-of-date-for-linux-vms"},
+        {"section": "the-snapshot-status-cannot-be-retrieved-or-a-snapshot-cannot-be-taken"},
+        {"section": "vm-agent-configuration-options-are-not-set-for-linux-vms"},
+    ]
+    steps = entries["UserErrorRpCollectionLimitReached"]["steps"]
+    assert [s["see"] for s in steps if "see" in s] == [
+        "remove-lock-from-the-recovery-point-resource-group",
+        "clean-up-restore-point-collection",
+    ]
+
+
+def test_seed_is_chinese_with_english_placeholders() -> None:
+    entry = _entries(SEED)["UserErrorGuestAgentStatusUnavailable"]
+    assert entry["title"]["zh-TW"] == "VM 代理程式無法與 Azure 備份通訊"
+    assert entry["title"]["en"] == TODO + "VM 代理程式無法與 Azure 備份通訊"
+    assert entry["messages"] == [{"lang": "zh-TW", "text": "VM 代理程式無法與 Azure 備份通訊"}]
+    english = _entries(SNAPSHOT_2025)["UserErrorGuestAgentStatusUnavailable"]
+    assert english["summary"]["zh-TW"] == TODO + english["summary"]["en"]
+
+
+@pytest.mark.parametrize("path", [SEED, SNAPSHOT_2019], ids=lambda p: p.stem)
+def test_steps_of_a_known_section_come_out_in_order(path: Path) -> None:
+    section = _sections(path)["the-agent-installed-in-the-vm-but-unresponsive-for-windows-vms"]
+    lang = "zh-TW" if path == SEED else "en"
+    steps = [s["text"][lang] for s in section["steps"]]
+    starts = {
+        "zh-TW": ["判斷 Windows Azure 客體", "如果 Windows Azure 客體代理程式服務未顯示",
+                  "如果 Windows", "下載並安裝", "確認", "執行隨選備份"],
+        "en": ["Determine whether", "If the Windows Azure Guest Agent service isn't",
+               "If the Windows", "Download and install", "Verify that", "Run an on-demand backup"],
+    }[lang]  # fmt: skip
+    assert len(steps) == len(starts)
+    assert all(step.startswith(start) for step, start in zip(steps, starts, strict=True))
+    assert "(https://go.microsoft.com/fwlink/?LinkID=394789&clcid=0x409)" in steps[3]
+    assert steps[5].endswith(("Backup Now.", "[立即備份]。"))  # nested item folded into "...:"
+    assert section["docs"][0]["anchor"].startswith("the-agent-")
+
+
+def test_markdown_syntax_is_stripped() -> None:
+    for path in ARTICLES:
+        for draft in _drafts(path):
+            for text in _texts(draft.data):
+                assert not re.search(r"\]\(|\*\*|<br|\[!NOTE\]|:::image|!\[", text, re.I), text
+
+
+def test_numeric_codes_and_per_code_messages() -> None:
+    entry = _entries(VMS_2025)["ResourceNotFound"]
+    assert entry["also_codes"] == ["BCMV2VMNotFound"]
+    assert entry["numeric_codes"] == [320001, 400094]
+    assert [m.get("code") for m in entry["messages"]] == ["ResourceNotFound", "BCMV2VMNotFound"]
+    assert entry["title"]["en"] == "Could not perform the operation as VM no longer exists"
+    both = _entries(SNAPSHOT_2025)["BackUpOperationFailed"]
+    assert both["also_codes"] == ["BackUpOperationFailedV2"]
+    assert "code" not in both["messages"][0]
+
+
+def test_docs_link_to_explicit_anchor_or_learn_slug() -> None:
+    entries = _entries(SNAPSHOT_2019)
+    assert entries["ExtensionSnapshotFailedNoNetwork"]["docs"][0]["anchor"] == (
+        "ExtensionSnapshotFailedNoNetwork-snapshot-operation-failed-due-to-no-network-"
+        "connectivity-on-the-virtual-machine"
+    )
+    assert entries["UserErrorVmProvisioningStateFailed"]["docs"][0]["anchor"] == (
+        "usererrorvmprovisioningstatefailed---the-vm-is-in-failed-provisioning-state"
+    )
+    assert entries["BackUpOperationFailed"]["docs"][0]["article"] == (
+        "troubleshoot-agent-and-extension-issues"
+    )
+
+
+def test_hand_made_article_codes_only_in_headings() -> None:
+    drafts = parse_article(HAND_MADE.read_text(encoding="utf-8"), article_id="hand-made")
+    entries = {d.name: d.data for d in drafts if d.kind == "entry"}
+    assert set(entries) == {"UserErrorFooBarTimeout", "ExtensionBazQux"}  # not "Networking"
+    foo = entries["UserErrorFooBarTimeout"]
+    assert foo["also_codes"] == ["UserErrorFooBarTimeoutV2"]
+    assert foo["numeric_codes"] == [123456]
+    assert foo["messages"][0]["text"] == "The foo bar timed out"
+    assert foo["causes"] == [
+        {"section": "widget-is-stuck"},
+        {"text": {"en": "The gadget is missing", "zh-TW": TODO + "The gadget is missing"}},
+    ]
+    assert [s["text"]["en"] for s in foo["steps"]] == [
+        "Restart the widget: Open Settings. Select Restart.",
+        "Retry the operation. See the docs "
+        "(https://learn.microsoft.com/azure/virtual-machines/overview#restart).",
+    ]
+    assert foo["notes"][0]["en"] == "Restarting takes a minute."
+    assert entries["ExtensionBazQux"]["messages"][0]["text"] == "ExtensionBazQux"
+    section = next(d.data for d in drafts if d.kind == "section")
+    assert [s["text"]["en"] for s in section["steps"]] == [
+        "The widget is old: Update the widget.",
+        "The widget is locked",
+    ]
+    assert section["summary"]["en"] == "The widget can hang after an update."
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\n", "# Just a title\n\nNo error codes here.\n\n## Networking\n\n1. Enable DHCP.\n"],
+)
+def test_nothing_to_import_gives_an_empty_list(text: str) -> None:
+    assert parse_article(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("---\ntitle: [unclosed\n---\n## UserErrorFooBar\n", "not valid YAML"),
+        ("---\ntitle: no end\n\n## UserErrorFooBar\n", "no closing"),
+        ("---\n- a list\n---\n## UserErrorFooBar\n", "mapping"),
+        ("---\nms.contentlocale: ja-jp\n---\n## UserErrorFooBar\n", "neither English nor zh-TW"),
+    ],
+)
+def test_broken_front_matter_is_a_clear_value_error(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_article(text)
+
+
+def test_bad_article_id_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="article id"):
+        parse_article("## UserErrorFooBar\n", article_id="Not An Id")
+
+
+def test_crlf_line_endings_give_the_same_drafts() -> None:
+    text = SEED.read_text(encoding="utf-8")
+    assert parse_article(text.replace("\n", "\r\n")) == _drafts(SEED)
+
+
+def test_language_comes_from_the_prose_without_front_matter() -> None:
+    body = SEED.read_text(encoding="utf-8").split("\n---\n", 1)[1]
+    entry = next(d for d in parse_article(body) if d.kind == "entry")
+    assert entry.data["messages"][0]["lang"] == "zh-TW"
+
+
+def test_write_drafts_writes_files_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    drafts = parse_article(HAND_MADE.read_text(encoding="utf-8"))
+    paths = write_drafts(drafts, tmp_path)
+    assert tmp_path / "entries" / "UserErrorFooBarTimeout.yaml" in paths
+    assert tmp_path / "sections" / "widget-is-stuck.yaml" in paths
+    assert yaml.safe_load(paths[0].read_text(encoding="utf-8")) == drafts[0].data
+    paths[-1].write_text("edited by hand", encoding="utf-8")
+    for path in paths[:-1]:
+        path.unlink()
+    with pytest.raises(FileExistsError, match=r"widget-is-stuck\.yaml"):
+        write_drafts(drafts, tmp_path)
+    assert not any(path.exists() for path in paths[:-1])  # a refusal writes nothing
+    assert paths[-1].read_text(encoding="utf-8") == "edited by hand"
+    write_drafts(drafts, tmp_path, overwrite=True)
+    assert yaml.safe_load(paths[-1].read_text(encoding="utf-8")) == drafts[-1].data
+
+
+_PIECES = st.sampled_from(
+    ["\n", "\r\n", "---\n", "## ", "### ", "#### ", "**Error code**: ", "Error message: ",
+     "錯誤碼：", "**Cause 1: [x](#a)**", "[y](#b)", '<a name="a"></a>', "UserErrorFooBar",
+     "320001, ", " / ", " - ", "1. ", "- ", "  - ", "> [!NOTE]", "| a | b |", "|---|---|", "```",
+     "<br>", "*", "`", "Causes and solutions", "原因 1：", "title: x", "ms.contentlocale: zh-tw",
+     "**", "Step 1:", "ab"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_any_markdown_gives_valid_drafts_or_a_value_error(text: str) -> None:
+    try:
+        drafts = parse_article(text)
+    except ValueError:
+        return
+    for draft in drafts:
+        (Entry if draft.kind == "entry" else Section).model_validate(draft.data)
