@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA
 from knowledge.lang import detect_lang
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.model import Entry, Lang
-from knowledge.text import MAX_PASTE_BYTES, clean, cut, features, idf
+from knowledge.text import MAX_PASTE_BYTES, clean, cut, features, idf, terms
 
 __all__ = [
     "ANSWER_MARGIN",
@@ -45,6 +45,7 @@ ANSWER_MARGIN = 5  # ... when no other reading of the same words comes this clos
 SUGGEST_SCORE = 55  # "did you mean" suggestions start here
 
 _MIN_COVERAGE = 0.5  # share of a message's word weight a paste must hold to be verified
+_MIN_RUN_SHARE = 0.5  # a partial copy must hold this share of the message's word weight
 _CODE_WORD = re.compile(r"[a-z][a-z0-9]{7,99}")
 _NUMBER = re.compile(r"\b\d{6}\b")
 _CONTEXT = frozenset(
@@ -89,6 +90,7 @@ class _Message:
     weights: dict[str, float]
     total: float
     anchors: list[str]  # features, rarest first
+    seq: list[str]  # its words in order, stopwords kept (for partial copies); [] for none
 
 
 @dataclass(slots=True)
@@ -128,26 +130,29 @@ class Matcher:
 
     @staticmethod
     def _index_messages(kb: KnowledgeBase) -> list[_Message]:
-        raw: list[tuple[Entry, str, str]] = []
+        raw: list[tuple[Entry, str, str, bool]] = []
         for entry in kb.entries:
             for msg in entry.messages:
                 text = clean(msg.text)
-                raw.append((entry, msg.code or entry.code, text))
-                head = text.split(" - ", 1)[
-                    0
-                ]  # "<message> - <advice>": the service often prints only the first part
+                # "<message> - <advice>": the service often prints only the first part, and the
+                # advice ("Retry the operation in a few minutes...") is boilerplate many errors
+                # share, so partial copies are looked for in the first part only.
+                head = text.split(" - ", 1)[0]
+                raw.append((entry, msg.code or entry.code, text, head == text))
                 if head != text and len(head) >= 20:
-                    raw.append((entry, msg.code or entry.code, head))
-        feats = [features(text.lower()) for _, _, text in raw]
+                    raw.append((entry, msg.code or entry.code, head, True))
+        feats = [features(text.lower()) for _, _, text, _ in raw]
         df: dict[str, int] = {}
         for fs in feats:
             for f in fs:
                 df[f] = df.get(f, 0) + 1
         out = []
-        for (entry, code, text), fs in zip(raw, feats, strict=True):
+        for (entry, code, text, runs), fs in zip(raw, feats, strict=True):
             weights = {f: idf(df[f], len(raw)) for f in fs}
             anchors = sorted(weights, key=lambda f: (-weights[f], f))
-            out.append(_Message(entry, code, text.lower(), weights, sum(weights.values()), anchors))
+            low = text.lower()
+            seq = [t for t, _, _ in terms(low)] if runs else []
+            out.append(_Message(entry, code, low, weights, sum(weights.values()), anchors, seq))
         return out
 
     def match(
@@ -259,12 +264,10 @@ class Matcher:
             coverage = have / msg.total if msg.total else 0.0
             if coverage < _MIN_COVERAGE:
                 continue
-            aligned = _align(msg, low, words)
-            if aligned is None:
-                continue
-            ratio, span = aligned
-            score = ratio * (0.4 + 0.6 * coverage)
-            found.append(_Evidence(msg.entry, msg.code, "message", score, span))
+            verified = _verify(msg, low, words, coverage)
+            if verified is not None:
+                score, span = verified
+                found.append(_Evidence(msg.entry, msg.code, "message", score, span))
         return found
 
 
@@ -280,36 +283,74 @@ def _prefix(msg: _Message) -> list[str]:
     return out
 
 
-def _align(msg: _Message, low: str, words: set[str]) -> tuple[float, tuple[int, int]] | None:
-    """Best alignment of the message with the paste: (0-100 score, span in the paste)."""
+def _verify(
+    msg: _Message, low: str, words: set[str], coverage: float
+) -> tuple[float, tuple[int, int]] | None:
+    """Score a candidate message against the paste: (0-100, the span it matched).
+
+    Two readings, the better counts: the whole message aligned character by character (tolerates
+    small wording differences), blended with the share of its word weight present; and the
+    longest run of its words that the paste holds in order (a partial copy of the message).
+    """
     size = len(msg.low)
     if len(low) <= 4 * size + 100:
-        windows = [0]
-        width = len(low)
+        starts, width = [0], len(low)
     else:
-        width = 4 * size
-        windows = []
-        for feat in msg.anchors:
-            if feat not in words:
-                continue
-            pos = low.find(feat)
-            while pos != -1 and len(windows) < 6:
-                windows.append(max(0, pos - 2 * size))
-                pos = low.find(feat, pos + 1)
-            break
+        starts, width = _windows(msg, low, words, size), 4 * size
     best: tuple[float, tuple[int, int]] | None = None
-    for start in windows:
+    for start in starts:
         window = low[start : start + width]
         al = fuzz.partial_ratio_alignment(msg.low, window)
-        if al is None:
-            continue
-        if best is None or al.score > best[0]:
+        if al is not None:
+            score = al.score * (0.4 + 0.6 * coverage)
             if len(window) >= size:
                 span = (start + al.dest_start, start + al.dest_end)
             else:
                 span = (start, start + len(window))
-            best = (al.score, span)
+            if best is None or score > best[0]:
+                best = (score, span)
+        run = _run(msg, terms(window)) if msg.seq else None
+        if run is not None and (best is None or run[0] > best[0]):
+            best = (run[0], (start + run[1][0], start + run[1][1]))
     return best
+
+
+def _windows(msg: _Message, low: str, words: set[str], size: int) -> list[int]:
+    """Where to look in a long paste: around the first places its rarest present word occurs."""
+    starts: list[int] = []
+    for feat in msg.anchors:
+        if feat in words:
+            pos = low.find(feat)
+            while pos != -1 and len(starts) < 6:
+                starts.append(max(0, pos - 2 * size))
+                pos = low.find(feat, pos + 1)
+            break
+    return starts
+
+
+def _run(msg: _Message, window: list[tuple[str, int, int]]) -> tuple[float, tuple[int, int]] | None:
+    """The heaviest run of the message's words found in order in the window, scored 0-100."""
+    where: dict[str, list[int]] = {}
+    for j, (term, _, _) in enumerate(window):
+        where.setdefault(term, []).append(j)
+    best, best_end, best_len, best_words = 0.0, -1, 0, 0
+    prev: dict[int, tuple[float, int, int]] = {}
+    for term in msg.seq:
+        weight = msg.weights.get(term, 0.0)
+        cur: dict[int, tuple[float, int, int]] = {}
+        for j in where.get(term, ()):
+            acc, length, words = prev.get(j - 1, (0.0, 0, 0))
+            cur[j] = (acc + weight, length + 1, words + (weight > 0))
+            if acc + weight > best:
+                best, best_end, best_len, best_words = acc + weight, j, length + 1, cur[j][2]
+        prev = cur
+    share = best / msg.total if msg.total else 0.0
+    if share < _MIN_RUN_SHARE or best_words < 3:  # "was not found" is not a copy of a message
+        return None
+    # A long run in order is strong evidence even when the copy left out a rare word.
+    share += 0.1 * (best_words >= 5) + 0.05 * (best_words >= 8)
+    first = window[best_end - best_len + 1][1]
+    return 100 * min(1.0, 0.55 + 0.5 * share), (first, window[best_end][2])
 
 
 def _compete(evidence: list[_Evidence], disp: str) -> tuple[list[Match], list[Match]]:
@@ -335,10 +376,11 @@ def _compete(evidence: list[_Evidence], disp: str) -> tuple[list[Match], list[Ma
         rival = next((w for w in winners if _overlap(w.span, ev.span)), None)
         if rival is None:
             winners.append(ev)
-        else:
+            continue
+        if not _related(rival.entry, ev.entry):  # the same problem told twice is no doubt
             rival.margin = min(rival.margin, rival.score - ev.score)
-            ev.margin = ev.score - rival.score
-            losers.append(ev)
+        ev.margin = ev.score - rival.score
+        losers.append(ev)
     seen_codes: set[str] = set()
     out_w = []
     for ev in winners:
@@ -346,6 +388,10 @@ def _compete(evidence: list[_Evidence], disp: str) -> tuple[list[Match], list[Ma
             seen_codes.add(ev.code)
             out_w.append(_to_match(ev, disp))
     return out_w, [_to_match(ev, disp) for ev in losers]
+
+
+def _related(a: Entry, b: Entry) -> bool:
+    return b.code in a.related or a.code in b.related
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -23,6 +23,7 @@ _CONTRACTION = re.compile(r"(?i)n['’]t\b")
 # Words: ASCII letters/digits, or runs of CJK ideographs (compared as character bigrams).
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK_START = "\u3400"
+_VIRTUAL_MACHINE = re.compile(r"virtual machines?")
 
 STOPWORDS = frozenset(
     {
@@ -88,7 +89,25 @@ def stem(word: str) -> str:
 
 def features(low: str) -> set[str]:
     """The comparable words of a lower-cased text: stems of non-stopwords, CJK bigrams."""
+    if "virtual machine" in low:  # what "VM" abbreviates: docs and service use both
+        low = _VIRTUAL_MACHINE.sub("vm", low)
     return {stem(t) for t in tokens(low) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())}
+
+
+def terms(low: str) -> list[tuple[str, int, int]]:
+    """Stemmed words of a lower-cased text in order, with their spans (stopwords kept)."""
+    out: list[tuple[str, int, int]] = []
+    for m in _TOKEN.finditer(low):
+        tok, start = m.group(), m.start()
+        if tok[0] >= _CJK_START:
+            out.extend(
+                (tok[i : i + 2], start + i, start + i + 2) for i in range(max(1, len(tok) - 1))
+            )
+        elif tok.startswith("machine") and out and out[-1][0] == "virtual":
+            out[-1] = ("vm", out[-1][1], m.end())  # "virtual machine(s)" is what "VM" abbreviates
+        else:
+            out.append((stem(tok), start, m.end()))
+    return out
 
 
 def idf(doc_freq: int, n_docs: int) -> float:
