@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -14,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.builtin.client import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.webhook import WebhookClient
@@ -130,7 +132,7 @@ def test_command_and_interaction_bodies_have_slacks_shape() -> None:
 
 
 def test_buttons_are_found_in_actions_and_accessories() -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "actions", "elements": [{"type": "button", "action_id": "a"}]},
         {"type": "section", "accessory": {"type": "button", "action_id": "b"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "x"}},
@@ -144,7 +146,7 @@ def test_socket_mode_client_connects_gets_envelopes_and_acks(fake: FakeSlack) ->
         got: list[SocketModeRequest] = []
         seen = threading.Event()
 
-        def listener(sm: SocketModeClient, req: SocketModeRequest) -> None:
+        def listener(sm: BaseSocketModeClient, req: SocketModeRequest) -> None:
             sm.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             got.append(req)
             seen.set()
