@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from waitress import wasyncore  # type: ignore[import-untyped]
-from waitress.server import create_server  # type: ignore[import-untyped]
+from waitress import wasyncore
+from waitress.server import create_server
 
 from bot.metrics import CONTENT_TYPE, Metrics
 

@@ -16,7 +16,7 @@ from knowledge.importer import TODO, Draft, parse_article, write_drafts
 from knowledge.loader import load_kb
 from knowledge.model import Entry, Section
 
-REFERENCE = Path("/work/shared/reference")
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 DOCS = REFERENCE / "azure-docs"
 SEED = REFERENCE / "seed" / "000_491265d7fadc68b4.txt"
 SNAPSHOT_2019 = DOCS / "backup-azure-troubleshoot-vm-backup-fails-snapshot-timeout__2019-12.en.md"
