@@ -35,7 +35,18 @@ def codes(text: str) -> list[str]:
         f"*{AGENT}*",
         f"2026-11-27T22:41:09.381Z ERROR job=4b7a code={AGENT} status=Failed",
     ],
-    ids=["plain", "lower", "upper", "code-colon", "key-value", "json", "sentence", "fence", "bold", "log"],
+    ids=[
+        "plain",
+        "lower",
+        "upper",
+        "code-colon",
+        "key-value",
+        "json",
+        "sentence",
+        "fence",
+        "bold",
+        "log",
+    ],
 )
 def test_code_anywhere_case_insensitive(text: str) -> None:
     found = match(text)
@@ -45,7 +56,9 @@ def test_code_anywhere_case_insensitive(text: str) -> None:
 
 
 def test_json_with_escaped_quotes_twice() -> None:
-    inner = json.dumps({"error": {"code": RP, "message": "The Restore Point collection max limit has reached."}})
+    inner = json.dumps(
+        {"error": {"code": RP, "message": "The Restore Point collection max limit has reached."}}
+    )
     outer = json.dumps({"properties": {"statusDetails": json.dumps({"body": inner})}})
     assert '\\\\\\"' in outer  # the code sits behind two levels of escaping
     assert codes(outer) == [RP]
@@ -227,7 +240,11 @@ def test_never_raises_on_any_unicode(text: str) -> None:
     assert all(0 <= m.score <= 100 for m in result.matches + result.suggestions)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.text(min_size=1, max_size=40).map(lambda s: s * (70_000 // len(s) + 1)))
 def test_never_raises_on_pastes_over_64_kib(text: str) -> None:
     result = analyse(text)

@@ -1196,7 +1196,11 @@ def build(ref: Path) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
 
 def main() -> None:
     """Write positives.jsonl and negatives.jsonl next to this script."""
-    ref = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "azure-docs"
+    ref = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "azure-docs"
+    )
     pos, neg = build(ref)
     for name, rows in (("positives.jsonl", pos), ("negatives.jsonl", neg)):
         with (HERE / name).open("w", encoding="utf-8") as fh:
