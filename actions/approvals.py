@@ -129,16 +129,23 @@ class Approvers:
         return any(user in set(group_members.get(g, ())) for g in self.groups)
 
 
-def check_approve(
-    request: ApprovalRequest, *, user: str, is_approver: bool, presented_hash: str, now: datetime
-) -> Refusal | None:
-    """None when ``user`` may approve ``request`` now; otherwise why not."""
+def _still_open(request: ApprovalRequest, presented_hash: str, now: datetime) -> Refusal | None:
+    """The refusals common to approving and rejecting: a forged card, a decided or late request."""
     if not secrets.compare_digest(presented_hash, request.plan_hash):
         return Refusal.TAMPERED
     if request.status != Status.PENDING:
         return Refusal.EXPIRED if request.status == Status.EXPIRED else Refusal.ALREADY_DECIDED
     if request.expired(now):
         return Refusal.EXPIRED
+    return None
+
+
+def check_approve(
+    request: ApprovalRequest, *, user: str, is_approver: bool, presented_hash: str, now: datetime
+) -> Refusal | None:
+    """None when ``user`` may approve ``request`` now; otherwise why not."""
+    if (refusal := _still_open(request, presented_hash, now)) is not None:
+        return refusal
     if user == request.requester:
         return Refusal.OWN_REQUEST
     if not is_approver:
@@ -150,12 +157,8 @@ def check_reject(
     request: ApprovalRequest, *, user: str, is_approver: bool, presented_hash: str, now: datetime
 ) -> Refusal | None:
     """None when ``user`` may reject: an approver, or the requester withdrawing their own."""
-    if not secrets.compare_digest(presented_hash, request.plan_hash):
-        return Refusal.TAMPERED
-    if request.status != Status.PENDING:
-        return Refusal.EXPIRED if request.status == Status.EXPIRED else Refusal.ALREADY_DECIDED
-    if request.expired(now):
-        return Refusal.EXPIRED
+    if (refusal := _still_open(request, presented_hash, now)) is not None:
+        return refusal
     if not (is_approver or user == request.requester):
         return Refusal.NOT_APPROVER
     return None

@@ -5,38 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from actions.store import MIGRATIONS, Store, StoreError, normalise_url, open_store
 
-PG_URL = os.environ.get("BACKUP_FIX_TEST_POSTGRES_URL")
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database URL: a new SQLite file, or a new PostgreSQL schema per test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL: set BACKUP_FIX_TEST_POSTGRES_URL to run these")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    # search_path keeps parallel runs apart without the store knowing about schemas.
-    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+@pytest.fixture
+def url(db_url: str) -> str:
+    """A fresh SQLite or PostgreSQL database (tests/conftest.py)."""
+    return db_url
 
 
 def test_migrate_creates_tables_and_is_idempotent(url: str) -> None:
