@@ -12,7 +12,9 @@ from knowledge.model import Lang
 Block = dict[str, Any]
 
 MAX_BLOCKS: Final = 50
-MAX_TEXT: Final = 3000
+# Slack's limit is 3,000 characters counted in UTF-16 units; we count code points, so keep a
+# margin for the few astral characters (emoji) a pasted excerpt may bring in.
+MAX_TEXT: Final = 2900
 MAX_HEADER: Final = 150
 MAX_BUTTON_TEXT: Final = 75
 MAX_VALUE: Final = 2000
