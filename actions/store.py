@@ -83,8 +83,24 @@ def _v2(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+thread_vms = Table(
+    "thread_vms",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("thread_ts", String(32), primary_key=True),
+    Column("vault_id", String(512), nullable=False),
+    Column("vm_id", String(512), nullable=False),
+    Column("chosen_by", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _v3(conn: Connection) -> None:
+    thread_vms.create(conn, checkfirst=True)  # the VM a Slack thread is about (issue 4)
+
+
 # Ordered, append-only: (version, migration). Never edit a released step; add the next one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 
 
 class StoreError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import ssl
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -14,8 +15,22 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from actions.approvals import Approvers
+from actions.ledger import Ledger
+from actions.names import DIAGNOSTICS
+from actions.resources import VaultRef
 from actions.store import Store, open_store
-from bot.listeners import Deps, answer_buttons, commands, mentions, messages
+from bot.approvers import ApproverDirectory
+from bot.background import Background
+from bot.listeners import (
+    Deps,
+    answer_buttons,
+    approval_card,
+    azure_actions,
+    commands,
+    mentions,
+    messages,
+)
 from bot.locale import LocaleCache
 from bot.logging import new_ref
 from bot.metrics import Metrics
@@ -53,15 +68,24 @@ def create_app(
     azure: Any = None,
     store: Store | None = None,
 ) -> App:
-    """The Bolt app with every listener registered; parts not given are built from ``settings``."""
+    """The Bolt app with every listener registered; parts not given are built from ``settings``.
+
+    ``azure`` is a BackupApi; diagnostics and remediations are offered only when it is given and
+    vaults are configured.
+    """
+    state = store if store is not None else open_store(settings.database_url)
     deps = Deps(
         settings=settings,
         kb=kb if kb is not None else load_kb(),
-        store=store if store is not None else open_store(settings.database_url),
+        store=state,
         metrics=Metrics(),
         locale=LocaleCache(),
-        azure=azure,
+        ledger=Ledger(state),
+        approvers=ApproverDirectory(Approvers.parse(settings.approvers)),
+        approval_ttl=timedelta(minutes=settings.approval_ttl_minutes),
     )
+    if azure is not None and settings.azure_enabled:
+        _with_azure(deps, settings, azure)
     secret = settings.slack_signing_secret
     app = App(
         client=client if client is not None else make_client(settings),
@@ -74,11 +98,25 @@ def create_app(
         logger=logging.getLogger("slack_bolt"),
     )
     app.error(_on_error(deps))
-    for module in (messages, mentions, commands, answer_buttons):
+    for module in (messages, mentions, commands, answer_buttons, azure_actions, approval_card):
         module.register(app, deps)
     _ignore_the_rest(app)
     app._backup_fix_deps = deps  # type: ignore[attr-defined] # read by the HTTP server's /metrics
     return app
+
+
+def _with_azure(deps: Deps, settings: Settings, azure: Any) -> None:
+    """Diagnostics always, remediations as enabled, on the configured vaults only."""
+    from actions.guardrails import Guardrails  # imports every remediation: only when needed
+    from actions.resolve import Resolver
+
+    vaults = [VaultRef.parse(v) for v in settings.vaults]
+    enabled = frozenset(settings.enabled_actions)
+    deps.azure = azure
+    deps.guardrails = Guardrails(vaults, enabled)
+    deps.resolver = Resolver(azure, vaults)
+    deps.background = Background.for_polling(settings.azure_polling_interval)
+    deps.actions = frozenset(DIAGNOSTICS) | enabled
 
 
 def deps_of(app: App) -> Deps:

@@ -28,3 +28,7 @@ def diagnose_id(action: str) -> str:
 def request_id(action: str) -> str:
     """The ``action_id`` of a button that asks for a remediation."""
     return f"{REQUEST_PREFIX}{action}"
+
+
+# The "Pick the VM" menu of a thread (issue 4).
+PICK_VM: Final = "backup_fix.pick_vm"

@@ -8,7 +8,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Metrics:
-    """What /metrics reports: events in, matches, replies, feedback and Slack call errors."""
+    """What /metrics reports: events, matches, replies, feedback, Slack errors and actions."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -29,6 +29,22 @@ class Metrics:
         )
         self.errors = Counter(
             "backup_fix_listener_errors", "Listener failures", ["listener"], registry=r
+        )
+        # Issue 4: remediations through the approval gate, by action name.
+        self.actions_requested = Counter(
+            "backup_fix_actions_requested", "Remediation requests", ["action"], registry=r
+        )
+        self.actions_approved = Counter(
+            "backup_fix_actions_approved", "Remediation approvals", ["action"], registry=r
+        )
+        self.actions_executed = Counter(
+            "backup_fix_actions_executed", "Remediations that succeeded", ["action"], registry=r
+        )
+        self.actions_failed = Counter(
+            "backup_fix_actions_failed", "Remediations that failed", ["action"], registry=r
+        )
+        self.diagnostics = Counter(
+            "backup_fix_diagnostics_run", "Diagnostics run", ["action"], registry=r
         )
 
     def render(self) -> bytes:

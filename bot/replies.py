@@ -122,3 +122,41 @@ def _checked(respond: Callable[..., Any], reply: Reply, options: dict[str, Any])
     if status >= 300:
         raise SlackClientError(f"response_url answered {status}")
     return resp
+
+
+def post_one(
+    deps: Deps, client: WebClient, channel: str, thread_ts: str | None, reply: Reply, kind: str
+) -> str | None:
+    """Post one message (in a thread unless ``thread_ts`` is None); its ts, or None on failure."""
+    post = partial(
+        client.chat_postMessage,
+        channel=channel,
+        thread_ts=thread_ts,
+        text=reply.text,
+        blocks=reply.blocks,
+        unfurl_links=False,
+    )
+    resp = slack_call(deps, "chat.postMessage", post)
+    if resp is None:
+        return None
+    deps.metrics.replies.labels(kind).inc()
+    return str(resp.get("ts") or "") or None
+
+
+def post_private(
+    deps: Deps, client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None
+) -> bool:
+    """An ephemeral message only ``user`` sees (refusals); True when Slack took it."""
+    post = partial(
+        client.chat_postEphemeral, channel=channel, user=user, text=text, thread_ts=thread_ts
+    )
+    if slack_call(deps, "chat.postEphemeral", post) is None:
+        return False
+    deps.metrics.replies.labels("private").inc()
+    return True
+
+
+def update_message(deps: Deps, client: WebClient, channel: str, ts: str, reply: Reply) -> bool:
+    """Replace a message the bot posted (an approval card); True when Slack took it."""
+    call = partial(client.chat_update, channel=channel, ts=ts, text=reply.text, blocks=reply.blocks)
+    return slack_call(deps, "chat.update", call) is not None

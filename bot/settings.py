@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     )
     azure_arm_endpoint: str | None = Field(None, validation_alias="AZURE_ARM_ENDPOINT")
     requests_ca_bundle: Path | None = Field(None, validation_alias="REQUESTS_CA_BUNDLE")
+    approval_ttl_minutes: int = Field(
+        30, ge=1, le=1440, validation_alias="BACKUP_FIX_APPROVAL_TTL_MINUTES"
+    )
+    azure_polling_interval: float = Field(
+        30.0, ge=0, le=600, validation_alias="BACKUP_FIX_AZURE_POLLING_INTERVAL"
+    )
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
     @classmethod
@@ -133,6 +139,13 @@ class Settings(BaseSettings):
     def _actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _each(value, REMEDIATIONS.__contains__, f"one of {', '.join(REMEDIATIONS)}")
 
+    @field_validator("approval_ttl_minutes", "azure_polling_interval", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[info.field_name].default
+        return value
+
     @field_validator("requests_ca_bundle", mode="before")
     @classmethod
     def _ca_bundle(cls, value: Any) -> Any:
@@ -157,6 +170,11 @@ class Settings(BaseSettings):
         self.bot_token()
         if not self.socket_mode(force_http=force_http) and self.slack_signing_secret is None:
             raise SettingsError("SLACK_SIGNING_SECRET", "required in HTTP mode")
+
+    @property
+    def azure_enabled(self) -> bool:
+        """True when vaults are configured: only then are Azure actions offered."""
+        return bool(self.vaults)
 
     def answers_in(self, channel: str) -> bool:
         """True when pasted errors in ``channel`` are answered unasked."""

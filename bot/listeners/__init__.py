@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from actions.store import Store
 from bot.locale import LocaleCache
@@ -13,6 +14,18 @@ from bot.logging import new_ref
 from bot.metrics import Metrics
 from bot.settings import Settings
 from knowledge.loader import KnowledgeBase
+
+if TYPE_CHECKING:
+    from actions.guardrails import Guardrails
+    from actions.ledger import Ledger
+    from actions.resolve import Resolver
+    from bot.approvers import ApproverDirectory
+    from bot.background import Background
+
+
+def utc_now() -> datetime:
+    """The clock the approval flow reads (tests pass their own)."""
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -24,9 +37,22 @@ class Deps:
     store: Store
     metrics: Metrics
     locale: LocaleCache
-    azure: Any = None
+    azure: Any = None  # a BackupApi when vaults are configured, else None
     # Diagnostic and remediation names whose buttons have a handler (issue 4 fills this).
     actions: frozenset[str] = field(default_factory=frozenset)
+    # Issue 4: set by create_app; the Azure parts only when vaults are configured.
+    ledger: Ledger | None = None
+    approvers: ApproverDirectory | None = None
+    guardrails: Guardrails | None = None
+    resolver: Resolver | None = None
+    background: Background | None = None
+    approval_ttl: timedelta = timedelta(minutes=30)
+    clock: Callable[[], datetime] = utc_now
+
+    @property
+    def azure_ready(self) -> bool:
+        """True when diagnostics and remediations can run (vaults configured, API built)."""
+        return self.azure is not None and self.resolver is not None and self.guardrails is not None
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from bot.blocks import (
     no_match_reply,
     suggestions_reply,
 )
+from bot.blocks.actions import audit_reply, notice_reply
 from bot.listeners import Deps, guard
 from bot.replies import (
     analyse_paste,
@@ -26,11 +27,13 @@ from bot.replies import (
     paste_hash,
     respond_all,
 )
+from bot.sentences import AUDIT_REFUSED
 from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
 
 _LANG = re.compile(r"^\s*--lang(?:\s+|=)(\S+)\s*", re.IGNORECASE)
+AUDIT_LINES = 20
 LANGS: dict[str, Lang] = {"en": "en", "zh-tw": "zh-TW", "zh_tw": "zh-TW"}
 
 
@@ -52,6 +55,8 @@ def command_replies(
     if bad_lang or word in ("", "help", "-h", "--help"):
         lang = choose_lang(deps, client, user, override=override, paste=None)
         return [help_reply(lang)], "help"
+    if word == "audit":
+        return [audit_command_reply(deps, client, user)], "audit"
     if word == "list":
         lang = choose_lang(deps, client, user, override=override, paste=None)
         return list_replies(deps.kb, lang), "list"
@@ -71,6 +76,16 @@ def command_replies(
     if analysis.suggestions:
         return [suggestions_reply(analysis.suggestions, lang)], "suggestions"
     return [no_match_reply(lang)], "no_match"
+
+
+def audit_command_reply(deps: Deps, client: WebClient, user: str | None) -> Reply:
+    """The last audit records for an approver; a polite refusal for anyone else."""
+    if deps.ledger is None or deps.approvers is None:
+        return notice_reply(AUDIT_REFUSED, "audit")
+    if not user or not deps.approvers.is_approver(client, user):
+        return notice_reply(AUDIT_REFUSED, "audit")
+    records = list(deps.ledger.records())[-AUDIT_LINES:]
+    return audit_reply(records)
 
 
 def register(app: App, deps: Deps) -> None:

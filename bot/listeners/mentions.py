@@ -19,6 +19,8 @@ from bot.replies import (
     post_in_thread,
     slack_call,
 )
+from bot.vm_choice import after_answer
+from knowledge.matcher import Match
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +52,36 @@ def mention_replies(
     deps: Deps, client: WebClient, event: dict[str, Any]
 ) -> tuple[list[Reply], str]:
     """What to post in the thread for one mention, and what kind it is."""
+    replies, kind, _text, _matches = _mention(deps, client, event)
+    return replies, kind
+
+
+def _mention(
+    deps: Deps, client: WebClient, event: dict[str, Any]
+) -> tuple[list[Reply], str, str, list[Match]]:
     text = strip_mentions(str(event.get("text") or ""))
     thread_ts = event.get("thread_ts")
     if not text and thread_ts and thread_ts != event.get("ts"):
         text = thread_parent_text(deps, client, str(event["channel"]), str(thread_ts))
     user = event.get("user")
     if not text:
-        return [help_reply(choose_lang(deps, client, user, override=None, paste=None))], "help"
+        return (
+            [help_reply(choose_lang(deps, client, user, override=None, paste=None))],
+            "help",
+            "",
+            [],
+        )
     analysis = analyse_paste(deps, text)
     lang = choose_lang(deps, client, user, override=None, paste=analysis.lang)
     if analysis.matches:
         replies = answer_replies(
             analysis.matches, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions
         )
-        return replies, "mention"
+        return replies, "mention", text, list(analysis.matches)
     deps.metrics.unmatched.inc()
     if analysis.suggestions:
-        return [suggestions_reply(analysis.suggestions, lang)], "suggestions"
-    return [no_match_reply(lang)], "no_match"
+        return [suggestions_reply(analysis.suggestions, lang)], "suggestions", text, []
+    return [no_match_reply(lang)], "no_match", text, []
 
 
 def handle_mention(
@@ -81,8 +95,11 @@ def handle_mention(
         return 0
     channel = str(event["channel"])
     thread_ts = str(event.get("thread_ts") or event["ts"])
-    replies, kind = mention_replies(deps, client, event)
-    return post_in_thread(deps, client, channel, thread_ts, replies, kind)
+    replies, kind, text, matches = _mention(deps, client, event)
+    sent = post_in_thread(deps, client, channel, thread_ts, replies, kind)
+    if sent and matches:
+        after_answer(deps, client, channel, thread_ts, text, matches)
+    return sent
 
 
 def register(app: App, deps: Deps) -> None:

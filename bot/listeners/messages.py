@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.blocks import answer_replies
 from bot.listeners import Deps, guard
 from bot.replies import analyse_paste, choose_lang, paste_hash, post_in_thread
+from bot.vm_choice import after_answer
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,10 @@ def handle_message(
     replies = answer_replies(
         fresh, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions
     )
-    return post_in_thread(deps, client, channel, thread_ts, replies, "paste")
+    sent = post_in_thread(deps, client, channel, thread_ts, replies, "paste")
+    if sent:
+        after_answer(deps, client, channel, thread_ts, text, fresh)
+    return sent
 
 
 def register(app: App, deps: Deps) -> None:

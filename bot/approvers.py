@@ -1,0 +1,56 @@
+"""Who may approve: ``BACKUP_FIX_APPROVERS`` users and members of its user groups (cached)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from actions.approvals import Approvers
+
+log = logging.getLogger(__name__)
+
+GROUP_TTL = 300.0  # seconds: group changes show within five minutes
+
+
+class ApproverDirectory:
+    """``is_approver(client, user)`` with ``usergroups.users.list`` answers cached per group."""
+
+    def __init__(
+        self,
+        approvers: Approvers,
+        *,
+        ttl: float = GROUP_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.approvers = approvers
+        self._ttl, self._clock = ttl, clock
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def is_approver(self, client: Any, user: str) -> bool:
+        """True when ``user`` is a configured approver or in a configured group."""
+        if user in self.approvers.users:
+            return True
+        members = {g: self._group(client, g) for g in self.approvers.groups}
+        return self.approvers.allows(user, members)
+
+    def _group(self, client: Any, group: str) -> frozenset[str]:
+        with self._lock:
+            hit = self._members.get(group)
+        if hit is not None and hit[0] > self._clock():
+            return hit[1]
+        try:
+            resp = client.usergroups_users_list(usergroup=group)
+            users = frozenset(str(u) for u in (resp.get("users") or []))
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            # Fail closed, but keep a stale answer rather than lock every approver out.
+            log.warning("usergroups.users.list failed", extra={"group": group, "error": str(exc)})
+            return hit[1] if hit is not None else frozenset()
+        with self._lock:
+            self._members[group] = (self._clock() + self._ttl, users)
+        return users

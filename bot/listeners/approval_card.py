@@ -1,0 +1,39 @@
+"""The approval card's Approve and Reject buttons: private refusals, one winner, audited."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.listeners import Deps, guard
+from bot.remediate import decide
+from bot.replies import failure_text, post_private
+from bot.vm_choice import thread_of
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Listen to Approve and Reject."""
+
+    def on_decision(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()  # first: Slack retries a click it did not see acknowledged within 3 seconds
+        action = (body.get("actions") or [{}])[0]
+        approve = action.get("action_id") == ids.APPROVE
+        deps.metrics.events.labels("approve" if approve else "reject").inc()
+        user = str((body.get("user") or {}).get("id") or "")
+        channel, thread = thread_of(body)
+
+        def notify(ref: str) -> None:
+            post_private(deps, client, channel, user, failure_text("en", ref), thread)
+
+        with guard(deps, "approval", log, notify):
+            raw = str(action.get("value") or "")
+            decide(deps, client, raw, user=user, channel=channel, approve=approve)
+
+    app.action(ids.APPROVE)(on_decision)
+    app.action(ids.REJECT)(on_decision)

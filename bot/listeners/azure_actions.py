@@ -1,0 +1,145 @@
+"""Diagnostic and request buttons, and the "Pick the VM" menu: anyone in the channel may click."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from actions.base import Context
+from actions.diagnostics import DIAGNOSTICS
+from actions.diagnostics.job_details import JobDetails
+from bot import ids
+from bot.blocks.actions import report_reply
+from bot.listeners import Deps, guard
+from bot.logging import new_ref
+from bot.remediate import request_fix
+from bot.replies import post_one, post_private
+from bot.sentences import NO_AZURE, UNKNOWN_ACTION, error_sentence
+from bot.vm_choice import (
+    choose,
+    current_item,
+    failure_reply,
+    fixes_for,
+    item_by_key,
+    offer_menu,
+    thread_of,
+)
+
+log = logging.getLogger(__name__)
+
+DIAGNOSE = re.compile(r"^" + re.escape(ids.DIAGNOSE_PREFIX) + r"[a-z_]+$")
+REQUEST = re.compile(r"^" + re.escape(ids.REQUEST_PREFIX) + r"[a-z_]+$")
+
+
+def clicked(body: dict[str, Any]) -> tuple[str, str, str]:
+    """(user, action name, matched code) of a diagnose or request button."""
+    action = (body.get("actions") or [{}])[0]
+    action_id = str(action.get("action_id") or "")
+    name = action_id.rsplit(".", 1)[-1]
+    try:
+        data = json.loads(str(action.get("value") or "{}"))
+    except ValueError:
+        data = {}
+    code = data.get("code") if isinstance(data, dict) else None
+    user = str((body.get("user") or {}).get("id") or "")
+    return user, name, code if isinstance(code, str) and len(code) <= 100 else ""
+
+
+def run_diagnostic(
+    deps: Deps, client: Any, name: str, code: str, channel: str, thread: str | None
+) -> None:
+    """Run one diagnostic on the thread's VM and post its report (background work)."""
+    item = current_item(deps, channel, thread)
+    if item is None:
+        offer_menu(deps, client, channel, thread, code)
+        return
+    try:
+        ctx = Context(item=item, api=deps.azure, now=deps.clock())
+        if name == JobDetails.name:
+            report = JobDetails().run(ctx, matched_code=code or None)
+        else:
+            report = DIAGNOSTICS[name].run(ctx)
+        fixes = fixes_for(deps, report.suggestions, item)
+    except Exception as exc:
+        ref = new_ref()
+        log.exception("diagnostic failed", extra={"ref": ref, "action": name})
+        post_one(deps, client, channel, thread, failure_reply(ref, error_sentence(exc)), "failure")
+        return
+    deps.metrics.diagnostics.labels(name).inc()
+    post_one(deps, client, channel, thread, report_reply(report, code, fixes), "report")
+
+
+def register(app: App, deps: Deps) -> None:
+    """Listen to diagnose and request buttons and the VM menu."""
+
+    def usable(client: WebClient, body: dict[str, Any], name: str, known: Any) -> bool:
+        user, channel = clicked(body)[0], thread_of(body)[0]
+        if not deps.azure_ready:
+            post_private(deps, client, channel, user, NO_AZURE)
+            return False
+        if name not in known:
+            post_private(deps, client, channel, user, UNKNOWN_ACTION)
+            return False
+        return True
+
+    def on_diagnose(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        deps.metrics.events.labels("diagnose").inc()
+        with guard(deps, "diagnose", log):
+            _user, name, code = clicked(body)
+            if usable(client, body, name, DIAGNOSTICS):
+                channel, thread = thread_of(body)
+                assert deps.background is not None
+                deps.background.run(
+                    name, lambda: run_diagnostic(deps, client, name, code, channel, thread)
+                )
+
+    def on_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        deps.metrics.events.labels("request").inc()
+        with guard(deps, "request", log, _notifier(deps, client, body)):
+            user, name, code = clicked(body)
+            if not usable(client, body, name, deps.actions):
+                return
+            channel, thread = thread_of(body)
+            item = current_item(deps, channel, thread)
+            if item is None or thread is None:
+                offer_menu(deps, client, channel, thread, code)
+                return
+            request_fix(deps, client, item, name=name, user=user, channel=channel, thread=thread)
+
+    def on_pick(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        deps.metrics.events.labels("pick_vm").inc()
+        with guard(deps, "pick_vm", log, _notifier(deps, client, body)):
+            user = str((body.get("user") or {}).get("id") or "")
+            channel, thread = thread_of(body)
+            if not deps.azure_ready:
+                post_private(deps, client, channel, user, NO_AZURE)
+                return
+            action = (body.get("actions") or [{}])[0]
+            raw = str((action.get("selected_option") or {}).get("value") or "")
+            key, _, code = raw.partition("|")
+            item = item_by_key(deps, key)
+            if item is None or thread is None:
+                post_private(deps, client, channel, user, UNKNOWN_ACTION)
+                return
+            assert deps.background is not None
+            deps.background.run(
+                "pick_vm",
+                lambda: choose(deps, client, channel, thread, item, code[:100], user=user),
+            )
+
+    app.action(DIAGNOSE)(on_diagnose)
+    app.action(REQUEST)(on_request)
+    app.action(ids.PICK_VM)(on_pick)
+
+
+def _notifier(deps: Deps, client: WebClient, body: dict[str, Any]) -> Any:
+    channel, thread = thread_of(body)
+    return lambda ref: post_one(deps, client, channel, thread, failure_reply(ref), "failure")

@@ -1,0 +1,126 @@
+"""Which VM a thread is about: from the paste, else the "Pick the VM" menu; then its latest job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from actions.base import Context
+from actions.diagnostics.job_details import JobDetails
+from actions.errors import ActionError
+from actions.names import is_remediation
+from actions.resources import ProtectedVm
+from bot.blocks.actions import chosen_reply, item_key, notice_reply, pick_vm_reply, report_reply
+from bot.listeners import Deps
+from bot.logging import new_ref
+from bot.replies import failure_text, post_one
+from bot.threads import recall, remember
+from knowledge.answer import compose
+from knowledge.matcher import Match
+
+log = logging.getLogger(__name__)
+
+
+def thread_of(body: dict[str, Any]) -> tuple[str, str | None]:
+    """(channel, thread ts) of an interactive payload; no thread for an ephemeral message."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    if container.get("is_ephemeral") or not message:
+        return channel, None  # an ephemeral message has no ts to thread under
+    thread = message.get("thread_ts") or container.get("thread_ts") or message.get("ts")
+    return channel, str(thread) if thread else None
+
+
+def current_item(deps: Deps, channel: str, thread_ts: str | None) -> ProtectedVm | None:
+    """The thread's VM as the configured vaults list it now; None when none was chosen."""
+    if thread_ts is None or deps.resolver is None:
+        return None
+    chosen = recall(deps.store, channel, thread_ts)
+    if chosen is None:
+        return None
+    return next((i for i in deps.resolver.all_items() if chosen.is_item(i)), None)
+
+
+def item_by_key(deps: Deps, key: str) -> ProtectedVm | None:
+    """The configured vaults' item a menu option names; None for a tampered value."""
+    if deps.resolver is None:
+        return None
+    return next((i for i in deps.resolver.all_items() if item_key(i) == key), None)
+
+
+def fixes_for(deps: Deps, names: Sequence[str], item: ProtectedVm) -> list[str]:
+    """The remediations among ``names`` that are enabled and apply to ``item`` (for buttons)."""
+    if deps.guardrails is None:
+        return []
+    wanted = [n for n in dict.fromkeys(names) if is_remediation(n)]
+    if not wanted:
+        return []
+    offered = deps.guardrails.offered(wanted, item, api=deps.azure, now=deps.clock())
+    return [n for n in offered if is_remediation(n)]
+
+
+def offer_menu(
+    deps: Deps, client: Any, channel: str, thread_ts: str | None, code: str | None
+) -> None:
+    """Post the "Pick the VM" menu, narrowed to the VMs whose latest failure fits ``code``."""
+    assert deps.resolver is not None
+    items = deps.resolver.pick_list(matched_code=code or None)
+    post_one(deps, client, channel, thread_ts, pick_vm_reply(items, code), "pick_vm")
+
+
+def after_answer(
+    deps: Deps, client: Any, channel: str, thread_ts: str, paste: str, matches: Sequence[Match]
+) -> None:
+    """When an answer offers Azure actions, settle which VM the thread is about."""
+    if not deps.azure_ready:
+        return
+    for m in matches:
+        answer = compose(m.entry, deps.kb, "en", code=m.code)
+        if set(answer.diagnostics + answer.remediations) & deps.actions:
+            introduce(deps, client, channel, thread_ts, paste, m.entry.code)
+            return
+
+
+def introduce(deps: Deps, client: Any, channel: str, thread_ts: str, paste: str, code: str) -> None:
+    """After an answer: the VM the paste names (and its latest job), else the menu."""
+    if not deps.azure_ready or recall(deps.store, channel, thread_ts) is not None:
+        return
+    try:
+        assert deps.resolver is not None
+        found = deps.resolver.resolve(paste)
+        if found:
+            choose(deps, client, channel, thread_ts, found[0], code, user=None)
+        else:
+            offer_menu(deps, client, channel, thread_ts, code)
+    except ActionError:
+        ref = new_ref()
+        log.exception("could not find the VM", extra={"ref": ref})
+        post_one(deps, client, channel, thread_ts, failure_reply(ref), "failure")
+
+
+def choose(
+    deps: Deps,
+    client: Any,
+    channel: str,
+    thread_ts: str,
+    item: ProtectedVm,
+    code: str | None,
+    *,
+    user: str | None,
+) -> None:
+    """Remember ``item`` for the thread and post its latest job's error against ``code``."""
+    remember(deps.store, channel, thread_ts, item, user or "paste")
+    post_one(deps, client, channel, thread_ts, chosen_reply(item, user), "vm")
+    ctx = Context(item=item, api=deps.azure, now=deps.clock())
+    report = JobDetails().run(ctx, matched_code=code or None)
+    deps.metrics.diagnostics.labels(report.action).inc()
+    fixes = fixes_for(deps, report.suggestions, item)
+    post_one(deps, client, channel, thread_ts, report_reply(report, code, fixes), "report")
+
+
+def failure_reply(ref: str, sentence: str | None = None) -> Any:
+    """The fixed failure sentence with its reference id (never the exception's text)."""
+    text = f"{sentence} Reference: {ref}" if sentence else failure_text("en", ref)
+    return notice_reply(text, "failure")
