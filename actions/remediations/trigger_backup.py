@@ -13,7 +13,7 @@ from actions.resolve import describe, fresh_item, item_id, running_job
 from actions.resources import Outcome
 
 DEFAULT_RETENTION = timedelta(days=30)
-MAX_RETENTION = timedelta(days=3653)  # ten years: Azure allows 99, a chat button shouldn't
+MAX_YEARS = 10  # Azure allows 99; a chat button shouldn't keep data that long by mistake
 
 
 class TriggerBackupParams(Params):
@@ -26,6 +26,14 @@ def _own(params: Params) -> TriggerBackupParams:
     if isinstance(params, TriggerBackupParams):
         return params
     return TriggerBackupParams.model_validate(params.model_dump())
+
+
+def latest_allowed(today: date) -> date:
+    """The furthest retain-until date: ``MAX_YEARS`` from today (28 Feb for 29 Feb)."""
+    try:
+        return today.replace(year=today.year + MAX_YEARS)
+    except ValueError:
+        return today.replace(year=today.year + MAX_YEARS, day=28)
 
 
 def expiry(day: date) -> datetime:
@@ -52,7 +60,7 @@ class TriggerBackup:
         today = ctx.now.astimezone(UTC).date()
         if p.retain_until <= today:
             blocked = f"The retain-until date {p.retain_until} is not in the future."
-        elif p.retain_until > today + MAX_RETENTION:
+        elif p.retain_until > latest_allowed(today):
             blocked = f"The retain-until date {p.retain_until} is more than 10 years away."
         elif is_stopped(item.protection_state):
             blocked = f"Protection is {item.protection_state}: resume protection first."
