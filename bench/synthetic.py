@@ -9,6 +9,7 @@ fuzzy matching expensive, so a benchmark on disjoint random words would flatter 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from knowledge.loader import KnowledgeBase, load_kb
@@ -95,6 +96,7 @@ _ZH_REASONS = _words(
     sep="|",
 )
 _ZH_LINKS = ("，因為", "，原因是", "，由於")
+_ZH_PLACES = ("", "", "在虛擬機器上，", "在保存庫中，", "在還原期間，", "在排程備份期間，")
 _ZH_TAILS = ("", "", "。請在幾分鐘後重試作業", "。如需詳細資料，請參閱作業錯誤訊息詳細資料")
 
 _STEPS = (
@@ -115,11 +117,12 @@ def synthetic_kb(n: int, *, seed: int = 0) -> KnowledgeBase:
     entries = list(real.entries)
     articles = sorted(real.articles)
     sections = sorted(real.sections)
+    seen = {m.text for e in real.entries for m in e.messages}
     while len(entries) < n:
         code = _code(rng)
         if code.casefold() in by_code:
             continue
-        entry = Entry.model_validate(_entry_data(rng, code, articles, sections))
+        entry = Entry.model_validate(_entry_data(rng, code, articles, sections, seen))
         entries.append(entry)
         by_code[code.casefold()] = entry
     return KnowledgeBase(tuple(entries), real.sections, real.articles, by_code)
@@ -147,17 +150,24 @@ def english_message(rng: random.Random) -> str:
 
 def chinese_message(rng: random.Random) -> str:
     """One zh-TW error message of comparable length."""
-    subject, verb = rng.choice(_ZH_SUBJECTS), rng.choice(_ZH_VERBS)
-    return (
-        f"{subject}{verb}{rng.choice(_ZH_LINKS)}{rng.choice(_ZH_REASONS)}{rng.choice(_ZH_TAILS)}。"
-    )
+    place, subject, verb = rng.choice(_ZH_PLACES), rng.choice(_ZH_SUBJECTS), rng.choice(_ZH_VERBS)
+    why = f"{rng.choice(_ZH_LINKS)}{rng.choice(_ZH_REASONS)}{rng.choice(_ZH_TAILS)}"
+    return f"{place}{subject}{verb}{why}。"
+
+
+def _unique(make: Callable[[random.Random], str], rng: random.Random, seen: set[str]) -> str:
+    # Two entries with the same message cannot be told apart by any matcher; real ones never are.
+    while (text := make(rng)) in seen:
+        pass
+    seen.add(text)
+    return text
 
 
 def _entry_data(
-    rng: random.Random, code: str, articles: list[str], sections: list[str]
+    rng: random.Random, code: str, articles: list[str], sections: list[str], seen: set[str]
 ) -> dict[str, Any]:
-    en = [english_message(rng) for _ in range(rng.choice((1, 1, 2, 3)))]
-    zh = chinese_message(rng)
+    en = [_unique(english_message, rng, seen) for _ in range(rng.choice((1, 1, 2, 3)))]
+    zh = _unique(chinese_message, rng, seen)
     messages: list[dict[str, Any]] = [{"text": t, "lang": "en"} for t in en]
     messages.append({"text": zh, "lang": "zh-TW"})
     step_en, step_zh = rng.choice(_STEPS)

@@ -16,6 +16,8 @@ def test_synthetic_kb_is_valid_and_includes_the_real_entries() -> None:
     assert {e.code for e in real.entries} <= {e.code for e in kb.entries}
     codes = [e.code.casefold() for e in kb.entries]
     assert len(codes) == len(set(codes))
+    made = [m.text for e in kb.entries[len(real.entries) :] for m in e.messages]
+    assert len(made) == len(set(made))  # no two synthetic entries share a message
     for entry in kb.entries:
         Entry.model_validate(entry.model_dump(by_alias=True))  # round-trips through validation
         assert kb.get(entry.code) is entry
