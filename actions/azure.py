@@ -126,7 +126,9 @@ class AzureClients:
         client: ManagementLockClient = self._client("locks", subscription_id, ManagementLockClient)
         return client
 
-    def list_resource_groups(self, subscription_id: str) -> Iterator[Mapping[str, Any]]:
+    def list_resource_groups(
+        self, subscription_id: str, **options: Any
+    ) -> Iterator[Mapping[str, Any]]:
         """The subscription's resource groups, page by page through the compute pipeline."""
         # azure-mgmt-resource is not installed (locks left it in 25.0): a plain GET through a
         # generated client's pipeline keeps the same credential, retries and timeouts.
@@ -135,7 +137,7 @@ class AzureClients:
             f"/subscriptions/{subscription_id}/resourcegroups?api-version={_RESOURCE_GROUPS_API}"
         )
         while url:
-            response = client.send_request(HttpRequest("GET", url))
+            response = client.send_request(HttpRequest("GET", url), **options)
             raise_for_response(response)
             page = response.json()
             yield from page.get("value", [])

@@ -135,8 +135,11 @@ class AzureBackupApi(ComputeOps):
         """The vault's protected Azure VMs."""
         client = self._clients.backup(vault.subscription_id)
         flt = "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'"
-        with mapped("list protected items"):
-            pages = client.backup_protected_items.list(vault.name, vault.resource_group, filter=flt)
+        rid = new_request_id()
+        with mapped("list protected items", request_id=rid):
+            pages = client.backup_protected_items.list(
+                vault.name, vault.resource_group, filter=flt, request_id=rid
+            )
             found = [to_protected_vm(vault, r) for r in pages]
         return [item for item in found if item is not None]
 
@@ -150,13 +153,12 @@ class AzureBackupApi(ComputeOps):
             parts.append(f"status eq '{status}'")
         parts.append(f"startTime eq '{_utc(since).strftime(_FILTER_TIME)}'")
         parts.append(f"endTime eq '{datetime.now(UTC).strftime(_FILTER_TIME)}'")
-        with mapped("list backup jobs"):
-            jobs = [
-                to_job(vault, r)
-                for r in client.backup_jobs.list(
-                    vault.name, vault.resource_group, filter=" and ".join(parts)
-                )
-            ]
+        rid = new_request_id()
+        with mapped("list backup jobs", request_id=rid):
+            pages = client.backup_jobs.list(
+                vault.name, vault.resource_group, filter=" and ".join(parts), request_id=rid
+            )
+            jobs = [to_job(vault, r) for r in pages]
         oldest = datetime.min.replace(tzinfo=UTC)
         return sorted(jobs, key=lambda j: j.start_time or oldest, reverse=True)
 
@@ -242,10 +244,11 @@ class AzureBackupApi(ComputeOps):
             )
         )
         first = FirstResponse()
-        with mapped("resume protection", request_id=None):
+        rid = new_request_id()
+        with mapped("resume protection", request_id=rid):
             poller = client.protected_items.begin_create_or_update(
                 vault.name, vault.resource_group, FABRIC, item.container, item.item, body,
-                raw_response_hook=first,
+                raw_response_hook=first, request_id=rid,
             )  # fmt: skip
             finished = wait_for(poller, self._config.operation_timeout)
         return Outcome(
@@ -255,7 +258,7 @@ class AzureBackupApi(ComputeOps):
                 if finished
                 else f"Resuming protection of {item.friendly_name}; still in progress."
             ),
-            correlation_id=correlation_id(first.headers),
+            correlation_id=correlation_id(first.headers) or rid,
             portal_url=self._config.portal_link(item.vm.id),
             details={"policy_id": policy_id, "finished": str(finished).lower()},
         )

@@ -74,14 +74,14 @@ class ComputeOps:
         """The restore-point collections in a resource group, with their restore-point counts."""
         client = self._clients.compute(subscription_id)
         found = []
-        with mapped("list restore-point collections"):
-            names = [
-                str(value(c, "name")) for c in client.restore_point_collections.list(resource_group)
-            ]
+        rid = new_request_id()
+        with mapped("list restore-point collections", request_id=rid):
+            pages = client.restore_point_collections.list(resource_group, request_id=rid)
+            names = [str(value(c, "name")) for c in pages]
             for name in names:
                 # restorePoints are only returned with $expand (G9)
                 full = client.restore_point_collections.get(
-                    resource_group, name, expand="restorePoints"
+                    resource_group, name, expand="restorePoints", request_id=rid
                 )
                 found.append(
                     RestorePointCollection(
@@ -98,17 +98,21 @@ class ComputeOps:
 
     def list_resource_groups(self, subscription_id: str, *, prefix: str) -> list[str]:
         """Names of the subscription's resource groups starting with ``prefix`` (any case)."""
-        with mapped("list resource groups"):
-            names = [
-                str(g.get("name", "")) for g in self._clients.list_resource_groups(subscription_id)
-            ]
+        rid = new_request_id()
+        with mapped("list resource groups", request_id=rid):
+            groups = self._clients.list_resource_groups(subscription_id, request_id=rid)
+            names = [str(g.get("name", "")) for g in groups]
         return [n for n in names if n.lower().startswith(prefix.lower())]
 
     def list_locks(self, subscription_id: str, resource_group: str) -> list[Lock]:
         """Management locks that apply at the resource group's level."""
         client = self._clients.locks(subscription_id)
-        with mapped("list management locks"):
-            locks = list(client.management_locks.list_at_resource_group_level(resource_group))
+        rid = new_request_id()
+        with mapped("list management locks", request_id=rid):
+            pages = client.management_locks.list_at_resource_group_level(
+                resource_group, request_id=rid
+            )
+            locks = list(pages)
         return [
             Lock(
                 subscription_id=subscription_id,
@@ -124,12 +128,14 @@ class ComputeOps:
         """Remove a VM extension and wait (bounded) for the deletion."""
         client = self._clients.compute(vm.subscription_id)
         first = FirstResponse()
-        with mapped("delete VM extension"):
+        rid = new_request_id()
+        with mapped("delete VM extension", request_id=rid):
             poller = client.virtual_machine_extensions.begin_delete(
-                vm.resource_group, vm.name, extension.name, raw_response_hook=first
+                vm.resource_group, vm.name, extension.name, raw_response_hook=first, request_id=rid
             )
             finished = wait_for(poller, self._config.operation_timeout)
-        return self._deleted(f"extension {extension.name} of {vm.name}", finished, first, vm.id)
+        what = f"extension {extension.name} of {vm.name}"
+        return self._deleted(what, finished, correlation_id(first.headers) or rid, vm.id)
 
     def delete_lock(self, lock: Lock) -> Outcome:
         """Remove a management lock from its resource group (synchronous in ARM)."""
@@ -152,19 +158,20 @@ class ComputeOps:
         """Delete a restore-point collection and wait (bounded) for the deletion."""
         client = self._clients.compute(collection.subscription_id)
         first = FirstResponse()
-        with mapped("delete restore-point collection"):
+        rid = new_request_id()
+        with mapped("delete restore-point collection", request_id=rid):
             poller = client.restore_point_collections.begin_delete(
-                collection.resource_group, collection.name, raw_response_hook=first
+                collection.resource_group, collection.name, raw_response_hook=first, request_id=rid
             )
             finished = wait_for(poller, self._config.operation_timeout)
         name = f"restore-point collection {collection.name}"
-        return self._deleted(name, finished, first, collection.id)
+        return self._deleted(name, finished, correlation_id(first.headers) or rid, collection.id)
 
-    def _deleted(self, what: str, finished: bool, first: FirstResponse, link: str) -> Outcome:
+    def _deleted(self, what: str, finished: bool, corr: str, link: str) -> Outcome:
         return Outcome(
             ok=True,
             summary=f"Deleted {what}." if finished else f"Deleting {what}; still in progress.",
-            correlation_id=correlation_id(first.headers),
+            correlation_id=corr,
             portal_url=self._config.portal_link(link),
             details={"finished": str(finished).lower()},
         )
