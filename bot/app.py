@@ -85,7 +85,7 @@ def create_app(
         approval_ttl=timedelta(minutes=settings.approval_ttl_minutes),
     )
     if azure is not None and settings.azure_enabled:
-        _with_azure(deps, settings, azure)
+        with_azure(deps, settings, azure)
     secret = settings.slack_signing_secret
     app = App(
         client=client if client is not None else make_client(settings),
@@ -105,7 +105,7 @@ def create_app(
     return app
 
 
-def _with_azure(deps: Deps, settings: Settings, azure: Any) -> None:
+def with_azure(deps: Deps, settings: Settings, azure: Any) -> None:
     """Diagnostics always, remediations as enabled, on the configured vaults only."""
     from actions.guardrails import Guardrails  # imports every remediation: only when needed
     from actions.resolve import Resolver

@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--article-id", help="article id for the drafts' doc links")
     imp.add_argument("--overwrite", action="store_true", help="replace existing files in --out")
 
+    audit = sub.add_parser("audit", help="the audit trail of approvals and remediations")
+    audit.add_argument(
+        "--since", help="only records at or after this: ISO-8601, or an age such as 24h, 30m, 7d"
+    )
+    audit.add_argument(
+        "--verify", action="store_true", help="check the hash chain; exit 1 naming broken records"
+    )
+
     serve = sub.add_parser("serve", help="run the Slack bot")
     serve.add_argument("--http", action="store_true", help="HTTP even when SLACK_APP_TOKEN is set")
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")  # noqa: S104
@@ -63,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.serve import serve_command  # Slack is imported only here.
 
             return serve_command(args)
+        if args.command == "audit":
+            from bot.audit_cli import audit_command
+
+            return audit_command(args, sys.stdout)
         if args.command == "match":
             return _match(args, sys.stdin, sys.stdout)
         if args.command == "diagnose":

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from types import FrameType
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -48,16 +49,49 @@ def serve_command(args: argparse.Namespace) -> int:
         store = open_store(settings.database_url)
     except StoreError as exc:
         return _fail(f"BACKUP_FIX_DATABASE_URL: {exc}")
+    azure = None
     try:
+        azure = _azure(settings)
         client = make_client(settings)
         if (problem := _check_token(client)) is not None:
             return _fail(problem)
-        app = create_app(settings, client=client, kb=kb, store=store)
+        app = create_app(settings, client=client, kb=kb, store=store, azure=azure)
+        _recover(app, client)
         if settings.socket_mode(force_http=bool(args.http)):
             return _run_socket_mode(app, settings)
         return _run_http(app, args.host, int(args.port))
     finally:
+        if azure is not None:
+            azure.close()
         store.close()
+
+
+def _azure(settings: Settings) -> Any:
+    """The Azure API over the configured cloud, only when vaults are configured."""
+    if not settings.azure_enabled:
+        return None
+    from actions.azure import AzureConfig
+    from actions.azure_backup import AzureBackupApi
+
+    config = AzureConfig(
+        cloud=settings.azure_cloud,
+        arm_endpoint=settings.azure_arm_endpoint,
+        polling_interval=settings.azure_polling_interval,
+    )
+    return AzureBackupApi(config)
+
+
+def _recover(app: Any, client: Any) -> None:
+    """Pending approvals survive a restart; those that ran out of time while down expire now."""
+    from bot.remediate import expire_overdue
+
+    try:
+        expired = expire_overdue(deps_of(app), client)
+    except Exception:  # the bot is still useful; the next click expires them anyway
+        log.exception("could not expire overdue requests at start")
+        return
+    if expired:
+        log.info("expired overdue approval requests", extra={"count": expired})
 
 
 def _check_token(client: object) -> str | None:
@@ -97,7 +131,14 @@ def _run_http(app: object, host: str, port: int) -> int:
         log.info("shutting down")
     finally:
         server.close()
+        _stop_background(app)
     return 0
+
+
+def _stop_background(app: Any) -> None:
+    background = deps_of(app).background
+    if background is not None:
+        background.shutdown()
 
 
 def _run_socket_mode(app: object, settings: Settings) -> int:
@@ -113,5 +154,6 @@ def _run_socket_mode(app: object, settings: Settings) -> int:
         return _fail(f"SLACK_APP_TOKEN: rejected by Slack ({exc.response.get('error')})")
     finally:
         runner.close()
+        _stop_background(app)
     log.info("shut down")
     return 0
