@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,12 +15,19 @@ from actions.resources import ProtectedVm
 from bot.blocks.actions import chosen_reply, item_key, notice_reply, pick_vm_reply, report_reply
 from bot.listeners import Deps
 from bot.logging import new_ref
-from bot.replies import failure_text, post_one
+from bot.replies import failure_text, post_one, slack_call
 from bot.threads import recall, remember
 from knowledge.answer import compose
 from knowledge.matcher import Match
 
 log = logging.getLogger(__name__)
+
+PASTE = "paste"  # chosen_by of a VM named in the paste (not picked by a person)
+_VM_IDS = re.compile(
+    r"/subscriptions/[^/\s]+/resourceGroups/[^/\s]+/providers/Microsoft\.Compute/"
+    r"virtualMachines/([^/\s\"',;)\]]+)",
+    re.IGNORECASE,
+)
 
 
 def thread_of(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -61,11 +69,43 @@ def fixes_for(deps: Deps, names: Sequence[str], item: ProtectedVm) -> list[str]:
     return [n for n in offered if is_remediation(n)]
 
 
-def offer_menu(
+def settle_item(
     deps: Deps, client: Any, channel: str, thread_ts: str | None, code: str | None
+) -> ProtectedVm | None:
+    """The thread's VM: remembered, else named by the thread's first message; else the menu."""
+    item = current_item(deps, channel, thread_ts)
+    if item is not None or thread_ts is None or deps.resolver is None:
+        if item is None:
+            offer_menu(deps, client, channel, thread_ts, code)
+        return item
+    # A click can beat the lookup that follows the answer; the paste itself still names the VM.
+    paste = _thread_root_text(deps, client, channel, thread_ts)
+    found = deps.resolver.resolve(paste) if paste else []
+    if found:
+        remember(deps.store, channel, thread_ts, found[0], PASTE)
+        return found[0]
+    offer_menu(deps, client, channel, thread_ts, code, paste=paste)
+    return None
+
+
+def offer_menu(
+    deps: Deps,
+    client: Any,
+    channel: str,
+    thread_ts: str | None,
+    code: str | None,
+    *,
+    paste: str = "",
 ) -> None:
-    """Post the "Pick the VM" menu, narrowed to the VMs whose latest failure fits ``code``."""
+    """Post the "Pick the VM" menu, narrowed to the VMs whose latest failure fits ``code``; first
+    say so when the paste names a VM that no configured vault protects."""
     assert deps.resolver is not None
+    for name in _named_vms(paste):
+        text = (
+            f"VM {name} is not protected by a vault this bot may use (BACKUP_FIX_VAULTS), "
+            "so I won't read or change it."
+        )
+        post_one(deps, client, channel, thread_ts, notice_reply(text, "not_allowed"), "refusal")
     items = deps.resolver.pick_list(matched_code=code or None)
     post_one(deps, client, channel, thread_ts, pick_vm_reply(items, code), "pick_vm")
 
@@ -85,15 +125,16 @@ def after_answer(
 
 def introduce(deps: Deps, client: Any, channel: str, thread_ts: str, paste: str, code: str) -> None:
     """After an answer: the VM the paste names (and its latest job), else the menu."""
-    if not deps.azure_ready or recall(deps.store, channel, thread_ts) is not None:
-        return
+    earlier = recall(deps.store, channel, thread_ts)
+    if not deps.azure_ready or (earlier is not None and earlier.chosen_by != PASTE):
+        return  # somebody picked the VM by hand: a later paste does not override them
     try:
         assert deps.resolver is not None
         found = deps.resolver.resolve(paste)
         if found:
             choose(deps, client, channel, thread_ts, found[0], code, user=None)
         else:
-            offer_menu(deps, client, channel, thread_ts, code)
+            offer_menu(deps, client, channel, thread_ts, code, paste=paste)
     except ActionError:
         ref = new_ref()
         log.exception("could not find the VM", extra={"ref": ref})
@@ -111,13 +152,30 @@ def choose(
     user: str | None,
 ) -> None:
     """Remember ``item`` for the thread and post its latest job's error against ``code``."""
-    remember(deps.store, channel, thread_ts, item, user or "paste")
+    remember(deps.store, channel, thread_ts, item, user or PASTE)
     post_one(deps, client, channel, thread_ts, chosen_reply(item, user), "vm")
     ctx = Context(item=item, api=deps.azure, now=deps.clock())
     report = JobDetails().run(ctx, matched_code=code or None)
     deps.metrics.diagnostics.labels(report.action).inc()
     fixes = fixes_for(deps, report.suggestions, item)
     post_one(deps, client, channel, thread_ts, report_reply(report, code, fixes), "report")
+
+
+def _named_vms(paste: str) -> list[str]:
+    return list(dict.fromkeys(m[1] for m in _VM_IDS.finditer(paste)))[:3]
+
+
+def _thread_root_text(deps: Deps, client: Any, channel: str, thread_ts: str) -> str:
+    resp = slack_call(
+        deps,
+        "conversations.replies",
+        lambda: client.conversations_replies(
+            channel=channel, ts=thread_ts, limit=1, inclusive=True
+        ),
+    )
+    messages = (resp.get("messages") if resp is not None else None) or []
+    root = next((m for m in messages if m.get("ts") == thread_ts), None)
+    return str((root or {}).get("text") or "")
 
 
 def failure_reply(ref: str, sentence: str | None = None) -> Any:

@@ -48,6 +48,7 @@ class FakeClient:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.groups: dict[str, list[str]] = {"SGRP": [MEMBER]}
+        self.thread: list[dict[str, Any]] = []  # what conversations.replies answers
         self._n = 0
         self._lock = threading.Lock()
 
@@ -68,6 +69,9 @@ class FakeClient:
 
     def usergroups_users_list(self, **kw: Any) -> Any:
         return self._ok("usergroups.users.list", kw, users=self.groups.get(kw["usergroup"], []))
+
+    def conversations_replies(self, **kw: Any) -> Any:
+        return self._ok("conversations.replies", kw, messages=self.thread)
 
     def users_info(self, **kw: Any) -> Any:
         return self._ok("users.info", kw, user={"locale": "en-US"})
@@ -270,6 +274,26 @@ def test_diagnostic_without_a_vm_posts_the_menu(deps: Deps) -> None:
     client = FakeClient()
     run_diagnostic(deps, client, "locks", CODE, CHANNEL, THREAD)
     assert ids.PICK_VM in client.texts()
+
+
+def test_a_click_before_the_lookup_finds_the_vm_in_the_thread_root(deps: Deps) -> None:
+    client = FakeClient()
+    client.thread = [{"ts": THREAD, "text": f"{VM.id} failed: {CODE}"}]
+    run_diagnostic(deps, client, "locks", CODE, CHANNEL, THREAD)
+    assert ids.PICK_VM not in client.texts()
+    assert recall(deps.store, CHANNEL, THREAD) is not None
+    assert "Check locks" in client.texts()
+
+
+def test_a_vm_outside_the_vaults_is_named_in_a_refusal(deps: Deps) -> None:
+    client = FakeClient()
+    rogue = (
+        "/subscriptions/sub-9/resourceGroups/rg-x/providers/Microsoft.Compute/virtualMachines/rogue"
+    )
+    client.thread = [{"ts": THREAD, "text": f"{rogue} failed: {CODE}"}]
+    run_diagnostic(deps, client, "locks", CODE, CHANNEL, THREAD)
+    assert "VM rogue is not protected by a vault this bot may use" in client.texts()
+    assert recall(deps.store, CHANNEL, THREAD) is None
 
 
 # --- requests and approvals -----------------------------------------------------------------

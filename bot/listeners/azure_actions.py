@@ -22,11 +22,10 @@ from bot.replies import post_one, post_private
 from bot.sentences import NO_AZURE, UNKNOWN_ACTION, error_sentence
 from bot.vm_choice import (
     choose,
-    current_item,
     failure_reply,
     fixes_for,
     item_by_key,
-    offer_menu,
+    settle_item,
     thread_of,
 )
 
@@ -54,9 +53,8 @@ def run_diagnostic(
     deps: Deps, client: Any, name: str, code: str, channel: str, thread: str | None
 ) -> None:
     """Run one diagnostic on the thread's VM and post its report (background work)."""
-    item = current_item(deps, channel, thread)
+    item = settle_item(deps, client, channel, thread, code)
     if item is None:
-        offer_menu(deps, client, channel, thread, code)
         return
     try:
         ctx = Context(item=item, api=deps.azure, now=deps.clock())
@@ -107,9 +105,8 @@ def register(app: App, deps: Deps) -> None:
             if not usable(client, body, name, deps.actions):
                 return
             channel, thread = thread_of(body)
-            item = current_item(deps, channel, thread)
+            item = settle_item(deps, client, channel, thread, code)
             if item is None or thread is None:
-                offer_menu(deps, client, channel, thread, code)
                 return
             request_fix(deps, client, item, name=name, user=user, channel=channel, thread=thread)
 
