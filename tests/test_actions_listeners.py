@@ -537,3 +537,16 @@ def test_cli_audit_verify_names_an_edited_record(
     store.close()
     assert cli_main(["audit", "--verify"]) == 1
     assert "record 2" in capsys.readouterr().out
+
+
+def test_approval_ttl_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import SettingsError, load_settings
+
+    monkeypatch.delenv("BACKUP_FIX_APPROVAL_TTL_MINUTES", raising=False)
+    assert load_settings().approval_ttl_minutes == 30
+    monkeypatch.setenv("BACKUP_FIX_APPROVAL_TTL_MINUTES", "1440")
+    assert load_settings().approval_ttl_minutes == 1440
+    for bad in ("0", "1441", "soon"):
+        monkeypatch.setenv("BACKUP_FIX_APPROVAL_TTL_MINUTES", bad)
+        with pytest.raises(SettingsError, match="BACKUP_FIX_APPROVAL_TTL_MINUTES"):
+            load_settings()
