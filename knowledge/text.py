@@ -23,7 +23,6 @@ _CONTRACTION = re.compile(r"(?i)n['’]t\b")
 # Words: ASCII letters/digits, or runs of CJK ideographs (compared as character bigrams).
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK_START = "\u3400"
-_VIRTUAL_MACHINE = re.compile(r"virtual machines?")
 
 STOPWORDS = frozenset(
     {
@@ -85,13 +84,6 @@ def stem(word: str) -> str:
             if word.endswith(suffix) and len(word) - len(suffix) >= 4:
                 return word[: -len(suffix)]
     return word
-
-
-def features(low: str) -> set[str]:
-    """The comparable words of a lower-cased text: stems of non-stopwords, CJK bigrams."""
-    if "virtual machine" in low:  # what "VM" abbreviates: docs and service use both
-        low = _VIRTUAL_MACHINE.sub("vm", low)
-    return {stem(t) for t in tokens(low) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())}
 
 
 def terms(low: str) -> list[tuple[str, int, int]]:

@@ -1,0 +1,32 @@
+"""Evidence that a paste shows an error, tied to the part of the paste it comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.model import Entry
+
+
+@dataclass(slots=True)
+class Evidence:
+    """One reading of part of a paste: which entry, which code, how sure, where."""
+
+    entry: Entry
+    code: str
+    via: str  # "code", "alias", "fuzzy_code", "numeric_code" or "message"
+    score: float
+    span: tuple[int, int]
+    margin: float = 100.0
+    extra: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Paste:
+    """A paste prepared once for every index: display text, lower case, words with spans."""
+
+    disp: str
+    low: str
+    terms: list[tuple[str, int, int]]  # stemmed words in order, stopwords kept
+    words: set[str]  # the comparable words (no stopwords)
+    context: bool  # mentions Azure Backup (vault, backup, VMSnapshot...)
+    where: dict[str, list[int]] | None = None  # each word's positions in ``terms``, on demand

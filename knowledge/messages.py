@@ -1,0 +1,232 @@
+"""Error messages in a paste: whole, reworded, or partly copied, in English or zh-TW.
+
+Candidates come from word pairs: a message becomes one only when the paste holds two of its
+adjacent word pairs (one for very short messages). Real copies keep most pairs; chatter that
+merely shares vocabulary ("the backup failed") rarely holds two, and a pair's postings are short
+even in a knowledge base of thousands of messages. A candidate then needs half of its word weight
+(rare words weigh more) and is verified two ways; the better counts:
+
+* rapidfuzz aligns the whole message with the paste, blended with the weight share present;
+* the heaviest run of the message's words the paste holds in order (a partial copy).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from itertools import pairwise
+
+from rapidfuzz import fuzz
+
+from knowledge.evidence import Evidence, Paste
+from knowledge.loader import KnowledgeBase
+from knowledge.model import Entry
+from knowledge.text import STOPWORDS, clean, idf, terms
+
+MIN_COVERAGE = 0.5  # share of a message's word weight a paste must hold to be verified
+MIN_RUN_SHARE = 0.5  # share a partial copy must hold
+PAIR_SHARE = 0.4  # a candidate shares this share of a message's word pairs (at least 2)
+MAX_VERIFIED = 16  # candidates verified per paste, best-sharing first
+COMMON_PAIR_SHARE = 0.02  # a pair in more than this share of messages is too common to count...
+COMMON_PAIR_MIN = 50  # ... once it is in at least this many
+MIN_RUN_WORDS = 3  # "was not found" is not a copy of "An Azure virtual machine wasn't found"
+
+Term = tuple[str, int, int]
+
+
+def content(term: str) -> bool:
+    """True for a word that carries meaning (not a stopword, not a lone letter)."""
+    return term not in STOPWORDS and (len(term) > 1 or term.isdigit())
+
+
+def pairs(seq: list[str]) -> set[str]:
+    """Adjacent pairs of meaningful words, stopwords skipped."""
+    words = [t for t in seq if content(t)]
+    return {f"{a} {b}" for a, b in pairwise(words)}
+
+
+@dataclass(slots=True)
+class _Message:
+    entry: Entry
+    code: str
+    low: str
+    weights: dict[str, float]
+    total: float
+    anchors: list[str]  # words, rarest first
+    seq: list[str]  # words in order, stopwords kept, for partial copies; [] for none
+    keys: frozenset[str]  # its adjacent word pairs (a one-word message: that word)
+    need: int  # pairs a paste must share to make this a candidate
+
+
+class MessageIndex:
+    """Every message of the knowledge base, indexed by word pairs."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        raw: list[tuple[Entry, str, str, bool]] = []
+        for entry in kb.entries:
+            for msg in entry.messages:
+                text = clean(msg.text)
+                # "<message> - <advice>": the service often prints only the first part, and the
+                # advice ("Retry the operation in a few minutes...") is boilerplate shared by
+                # many errors, so partial copies are looked for in the first part only.
+                head = text.split(" - ", 1)[0]
+                raw.append((entry, msg.code or entry.code, text, head == text))
+                if head != text and len(head) >= 20:
+                    raw.append((entry, msg.code or entry.code, head, True))
+        seqs = [[t for t, _, _ in terms(text.lower())] for _, _, text, _ in raw]
+        df: dict[str, int] = {}
+        for seq in seqs:
+            for word in {t for t in seq if content(t)}:
+                df[word] = df.get(word, 0) + 1
+        keys = [pairs(seq) or {t for t in seq if content(t)} for seq in seqs]
+        pair_df: dict[str, int] = {}
+        for ks in keys:
+            for k in ks:
+                pair_df[k] = pair_df.get(k, 0) + 1
+        # Pairs in very many messages ("operation failed") tell none apart: they don't count.
+        common = max(COMMON_PAIR_MIN, COMMON_PAIR_SHARE * len(raw))
+        self._messages: list[_Message] = []
+        self._postings: dict[str, list[int]] = {}
+        for i, ((entry, code, text, runs), seq, all_ks) in enumerate(
+            zip(raw, seqs, keys, strict=True)
+        ):
+            rarest = sorted(all_ks, key=lambda k: (pair_df[k], k))
+            ks = {k for k in rarest if pair_df[k] < common} or set(rarest[:1])
+            weights = {t: idf(df[t], len(raw)) for t in seq if content(t)}
+            need = max(min(2, len(ks)), int(PAIR_SHARE * len(ks)))
+            # Prefix filtering: a paste sharing ``need`` of the pairs shares at least one of the
+            # ``len - need + 1`` rarest, so only those are indexed and postings stay short.
+            for key in sorted(ks, key=lambda k: (pair_df[k], k))[: len(ks) - need + 1]:
+                self._postings.setdefault(key, []).append(i)
+            anchors = sorted(weights, key=lambda t: (-weights[t], t))
+            self._messages.append(
+                _Message(
+                    entry,
+                    code,
+                    text.lower(),
+                    weights,
+                    sum(weights.values()),
+                    anchors,
+                    seq if runs else [],
+                    frozenset(ks),
+                    need,
+                )
+            )
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def all_messages(self) -> list[str]:
+        """Every indexed message text (lower case)."""
+        return [m.low for m in self._messages]
+
+    def evidence(self, paste: Paste) -> list[Evidence]:
+        """Every message the paste shows, whole or in part, with its score and span."""
+        keys = pairs([t for t, _, _ in paste.terms]) | paste.words
+        hits: set[int] = set()
+        for key in keys:
+            hits.update(self._postings.get(key, ()))
+        ranked: list[tuple[float, int]] = []
+        for i in hits:
+            msg = self._messages[i]
+            shared = len(msg.keys & keys)
+            if shared >= msg.need:
+                ranked.append((shared / len(msg.keys), i))
+        # In a knowledge base of near-identical messages a paste may qualify hundreds; the ones
+        # holding most of their word pairs are the only ones that can win, so they go first.
+        ranked.sort(reverse=True)
+        found: list[Evidence] = []
+        verified = 0
+        for _, i in ranked:
+            msg = self._messages[i]
+            have = sum(w for t, w in msg.weights.items() if t in paste.words)
+            coverage = have / msg.total if msg.total else 0.0
+            if coverage < MIN_COVERAGE:
+                continue
+            result = _verify(msg, paste, coverage)
+            if result is not None:
+                found.append(Evidence(msg.entry, msg.code, "message", result[0], result[1]))
+            verified += 1
+            if verified == MAX_VERIFIED:
+                break
+        return found
+
+
+def _verify(msg: _Message, paste: Paste, coverage: float) -> tuple[float, tuple[int, int]] | None:
+    """Score a candidate against the paste: (0-100, the span it matched)."""
+    low, size = paste.low, len(msg.low)
+    if len(low) <= 4 * size + 100:
+        starts, width = [0], len(low)
+    else:
+        starts, width = _windows(msg, paste, size), 4 * size
+    best: tuple[float, tuple[int, int]] | None = None
+    positions = [t[1] for t in paste.terms] if msg.seq and len(starts) > 1 else []
+    for start in starts:
+        window = low[start : start + width]
+        al = fuzz.partial_ratio_alignment(msg.low, window)
+        if al is not None:
+            score = al.score * (0.4 + 0.6 * coverage)
+            if len(window) >= size:
+                span = (start + al.dest_start, start + al.dest_end)
+            else:
+                span = (start, start + len(window))
+            if best is None or score > best[0]:
+                best = (score, span)
+        if msg.seq:
+            if positions:
+                lo = bisect.bisect_left(positions, start)
+                hi = bisect.bisect_left(positions, start + width)
+                window_terms = paste.terms[lo:hi]
+                run = _run(msg, window_terms, where_is(window_terms))
+            else:
+                if paste.where is None:  # computed once per paste, shared by its candidates
+                    paste.where = where_is(paste.terms)
+                run = _run(msg, paste.terms, paste.where)
+            if run is not None and (best is None or run[0] > best[0]):
+                best = run
+    return best
+
+
+def _windows(msg: _Message, paste: Paste, size: int) -> list[int]:
+    """Where to look in a long paste: around the first places its rarest present word occurs."""
+    starts: list[int] = []
+    for word in msg.anchors:
+        if word in paste.words:
+            pos = paste.low.find(word)
+            while pos != -1 and len(starts) < 6:
+                starts.append(max(0, pos - 2 * size))
+                pos = paste.low.find(word, pos + 1)
+            break
+    return starts
+
+
+def where_is(window: list[Term]) -> dict[str, list[int]]:
+    """Each word's positions in the window."""
+    where: dict[str, list[int]] = {}
+    for j, (term, _, _) in enumerate(window):
+        where.setdefault(term, []).append(j)
+    return where
+
+
+def _run(
+    msg: _Message, window: list[Term], where: dict[str, list[int]]
+) -> tuple[float, tuple[int, int]] | None:
+    """The heaviest run of the message's words found in order in the window, scored 0-100."""
+    best, best_end, best_len, best_words = 0.0, -1, 0, 0
+    prev: dict[int, tuple[float, int, int]] = {}
+    for term in msg.seq:
+        weight = msg.weights.get(term, 0.0)
+        cur: dict[int, tuple[float, int, int]] = {}
+        for j in where.get(term, ()):
+            acc, length, words = prev.get(j - 1, (0.0, 0, 0))
+            cur[j] = (acc + weight, length + 1, words + (weight > 0))
+            if acc + weight > best:
+                best, best_end, best_len, best_words = acc + weight, j, length + 1, cur[j][2]
+        prev = cur
+    share = best / msg.total if msg.total else 0.0
+    if share < MIN_RUN_SHARE or best_words < MIN_RUN_WORDS:
+        return None
+    # A long run in order is strong evidence even when the copy left out a rare word.
+    share += 0.1 * (best_words >= 5) + 0.05 * (best_words >= 8)
+    first = window[best_end - best_len + 1][1]
+    return 100 * min(1.0, 0.55 + 0.5 * share), (first, window[best_end][2])
