@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.fakes import signing
 from tests.fakes.arm import FakeArm
@@ -40,6 +40,7 @@ LEAKS = (
     "azure.core",
     "acceptance-signing-secret",
 )
+T = TypeVar("T")
 REF = re.compile(r"(?i)ref(?:erence)?(?:[ _-]?id)?\s*[:=：]\s*`?([0-9a-z]{4,})")
 
 
@@ -400,7 +401,7 @@ def _path(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
-def poll(check: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
+def poll(check: Callable[[], T | None], timeout: float, interval: float = 0.05) -> T | None:
     """Call ``check`` until it returns something truthy or ``timeout``; that value or None."""
     deadline = time.monotonic() + timeout
     while True:

@@ -110,7 +110,8 @@ class World:
         self.tmp = tmp_path
         self.arm = FakeArm(page_size=2).start()
         self.msi = FakeMsi().start()
-        self.slack = ActionSlack().start()
+        self.slack = ActionSlack()
+        self.slack.start()
         self.slack.usergroups[GROUP] = [GROUP_MEMBER, "USOMEONE"]
         self.ids = Ids()
         self.bots: list[BotProcess] = []

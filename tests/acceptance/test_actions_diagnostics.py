@@ -46,7 +46,9 @@ from tests.acceptance.conftest_actions import (
     open_thread,
     world_fixture,  # noqa: F401 (the world fixture)
 )
+from tests.fakes.msi import FakeMsi
 
+ARM_SCOPE = "https://management.azure.com"
 # What each report must show from the fake's model, and the path it must have read.
 REPORTS: dict[str, tuple[tuple[str, ...], str]] = {
     "vm_agent_status": ((AGENT_VERSION, "VMSnapshot", r"(?i)fail"), f"virtualMachines/{VM}"),
@@ -89,6 +91,9 @@ def test_every_diagnostic_posts_its_report_in_the_thread(world: World, name: str
     report = new_in_thread(bot, root, before, patterns)
     assert report.private_to is None
     assert [r for r in touched(world.arm, path) if r.startswith("GET ")], world.arm.requests
+    # The real credential asked the managed-identity endpoint for Resource Manager's scope.
+    assert ARM_SCOPE in [r.rstrip("/") for r in world.msi.resources]
+    assert FakeMsi.token_for(ARM_SCOPE) in world.arm.tokens
     settle(0.5)
     assert mutations(world.arm, succeeded_only=False) == []
     assert no_leaks(bot.slack_text()) == []

@@ -19,7 +19,6 @@ from tests.acceptance.actions_helpers import (
     Msg,
     mutations,
     no_leaks,
-    poll,
     request,
     settle,
 )
@@ -176,4 +175,4 @@ def test_the_card_shows_the_plan_before_anything_runs(world: World) -> None:
         resource = re.search(r"/subscriptions/\S+", line)
         if resource:
             assert resource.group(0).rstrip(":") in card.all_text()
-    assert poll(lambda: mutations(world.arm, succeeded_only=False) == [], 1)
+    assert mutations(world.arm, succeeded_only=False) == []
