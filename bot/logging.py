@@ -52,3 +52,6 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Bolt logs every unhandled request at warning; ours say more, once.
     logging.getLogger("slack_bolt").setLevel(logging.ERROR)
+    # azure-core logs every request and response at INFO: our own records carry what matters
+    # (operation, status, correlation id), so keep theirs to warnings.
+    logging.getLogger("azure").setLevel(logging.WARNING)

@@ -77,6 +77,7 @@ def _azure(settings: Settings) -> Any:
         cloud=settings.azure_cloud,
         arm_endpoint=settings.azure_arm_endpoint,
         polling_interval=settings.azure_polling_interval,
+        read_timeout=settings.azure_read_timeout,
     )
     return AzureBackupApi(config)
 

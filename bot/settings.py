@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     azure_polling_interval: float = Field(
         30.0, ge=0, le=600, validation_alias="BACKUP_FIX_AZURE_POLLING_INTERVAL"
     )
+    azure_read_timeout: float = Field(
+        60.0, gt=0, le=600, validation_alias="BACKUP_FIX_AZURE_READ_TIMEOUT"
+    )
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
     @classmethod
@@ -139,7 +142,9 @@ class Settings(BaseSettings):
     def _actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _each(value, REMEDIATIONS.__contains__, f"one of {', '.join(REMEDIATIONS)}")
 
-    @field_validator("approval_ttl_minutes", "azure_polling_interval", mode="before")
+    @field_validator(
+        "approval_ttl_minutes", "azure_polling_interval", "azure_read_timeout", mode="before"
+    )
     @classmethod
     def _blank_is_default(cls, value: Any, info: Any) -> Any:
         if isinstance(value, str) and not value.strip():

@@ -200,6 +200,7 @@ class World:
             "AZURE_TOKEN_CREDENTIALS": "ManagedIdentityCredential",
             "REQUESTS_CA_BUNDLE": self.arm.ca_bundle,
             "BACKUP_FIX_AZURE_POLLING_INTERVAL": "0",
+            "BACKUP_FIX_AZURE_READ_TIMEOUT": "2",
         }
         env.update(extra)
         return env
