@@ -19,10 +19,12 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Float,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     delete,
     event,
@@ -99,8 +101,31 @@ def _v3(conn: Connection) -> None:
     thread_vms.create(conn, checkfirst=True)  # the VM a Slack thread is about (issue 4)
 
 
+unmatched_pastes = Table(
+    "unmatched_pastes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("paste_hash", String(64), nullable=False, index=True),
+    Column("excerpt", Text, nullable=False),  # redacted, at most ~300 characters; never the paste
+    Column("best_code", String(100), nullable=True),
+    Column("best_score", Float, nullable=True),
+    Column("source", String(16), nullable=False),  # command, mention or channel
+    Column("channel", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+def _v4(conn: Connection) -> None:
+    unmatched_pastes.create(conn, checkfirst=True)  # feeds `backup-fix kb report` (issue 5)
+
+
 # Ordered, append-only: (version, migration). Never edit a released step; add the next one.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+    (4, _v4),
+]
 
 
 class StoreError(Exception):
