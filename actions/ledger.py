@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select, update
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from actions.approvals import ApprovalRequest, Status
@@ -42,6 +42,9 @@ approvals = Table(
     Column("decided_by", String(32)),
     Column("decided_at", DateTime(timezone=True)),
     Column("outcome", Text, nullable=False, default="{}"),
+    # A running request's lease (migration v5): which replica runs it, when it last said so.
+    Column("runner", String(128)),
+    Column("heartbeat_at", DateTime(timezone=True)),
 )
 audit = Table(
     "audit",
@@ -143,6 +146,55 @@ class Ledger:
         with self.store.engine.connect() as conn:
             return [_request(r._mapping) for r in conn.execute(query)]
 
+    # Leases of running requests: a killed replica is noticed, its requests are reconciled.
+    def start_running(self, request_id: str, runner: str, now: datetime) -> bool:
+        """approved -> running under ``runner``'s lease; True only for the one caller that did."""
+        return self.transition(
+            request_id, Status.APPROVED, Status.RUNNING, runner=runner, heartbeat_at=now
+        )
+
+    def heartbeat(self, request_id: str, runner: str, now: datetime) -> bool:
+        """Renew ``runner``'s lease; False when the request is no longer running under it."""
+        stmt = (
+            update(approvals)
+            .where(
+                approvals.c.id == request_id,
+                approvals.c.status == Status.RUNNING.value,
+                approvals.c.runner == runner,
+            )
+            .values(heartbeat_at=now)
+        )
+        with self.store._write() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
+    def stale(self, status: Status, before: datetime) -> list[tuple[ApprovalRequest, str | None]]:
+        """Requests in ``status`` whose lease (or, without one, decision) is older than
+        ``before``, with the runner that held them; oldest first."""
+        query = (
+            select(approvals)
+            .where(approvals.c.status == status.value, _last_sign(before))
+            .order_by(approvals.c.created_at)
+        )
+        with self.store.engine.connect() as conn:
+            return [(_request(r._mapping), r._mapping["runner"]) for r in conn.execute(query)]
+
+    def take_over(
+        self, request_id: str, before: datetime, to: Status, *, outcome: Mapping[str, Any]
+    ) -> bool:
+        """running -> ``to`` only while the lease is still older than ``before`` (a runner that
+        came back wins over the reconciler); True for the one caller that did."""
+        stmt = (
+            update(approvals)
+            .where(
+                approvals.c.id == request_id,
+                approvals.c.status == Status.RUNNING.value,
+                _last_sign(before),
+            )
+            .values(status=to.value, outcome=json.dumps(dict(outcome), default=str))
+        )
+        with self.store._write() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
     # Audit trail
     def audit(
         self,
@@ -219,6 +271,12 @@ class Ledger:
                     problems.append(f"record {m['seq']}: its content does not match its hash")
                 prev_seq, prev_hash = m["seq"], m["hash"]
         return problems
+
+
+def _last_sign(before: datetime) -> Any:
+    """The lease is older than ``before``; a request without one counts from its decision."""
+    last = func.coalesce(approvals.c.heartbeat_at, approvals.c.decided_at, approvals.c.created_at)
+    return last < before
 
 
 def _row(request: ApprovalRequest) -> dict[str, Any]:

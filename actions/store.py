@@ -119,12 +119,27 @@ def _v4(conn: Connection) -> None:
     unmatched_pastes.create(conn, checkfirst=True)  # feeds `backup-fix kb report` (issue 5)
 
 
+def _v5(conn: Connection) -> None:
+    # The runner's lease on a request (issue 5): a replica killed mid-execution is noticed by a
+    # live one. A fresh database got these columns from v2's table; add only what is missing.
+    from sqlalchemy import inspect
+
+    from actions import ledger
+
+    have = {c["name"] for c in inspect(conn).get_columns("approvals")}
+    for column in (ledger.approvals.c.runner, ledger.approvals.c.heartbeat_at):
+        if column.name not in have:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE approvals ADD COLUMN {column.name} {kind}"))
+
+
 # Ordered, append-only: (version, migration). Never edit a released step; add the next one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 ]
 
 

@@ -2,12 +2,23 @@
 
 Only the caller whose guarded transition won goes on; the outcome (Azure job id, portal link,
 correlation id) is stored, audited, shown on the card and posted in the thread.
+
+While it runs, the request holds a lease: this replica's id and a heartbeat renewed every
+``HEARTBEAT_EVERY`` seconds. A lease older than ``LEASE_STALE`` means the runner died; a live
+replica then settles the request (``bot.remediate.reconcile``) without calling Azure again.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+import secrets
+import socket
+import threading
 from dataclasses import asdict
+from datetime import timedelta
+from types import TracebackType
 from typing import Any
 
 from actions.approvals import ApprovalRequest, Status
@@ -27,23 +38,66 @@ log = logging.getLogger(__name__)
 
 BOT = "backup-fix"  # the audit actor of what the bot does by itself
 FOLLOW_UPS = {"remove_snapshot_extension": ("trigger_backup",)}
+HEARTBEAT_EVERY = 2.0  # seconds between lease renewals of a running request
+# Five missed heartbeats: a runner that only stalls (GC, a slow database) is not declared dead.
+LEASE_STALE = timedelta(seconds=10)
+
+
+@functools.cache
+def replica_id() -> str:
+    """This process's name in leases: host, pid and a random part (pids repeat in containers)."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Lease:
+    """Renews the lease of a running request in a thread until the block ends."""
+
+    def __init__(self, deps: Deps, request_id: str) -> None:
+        self._deps, self._id = deps, request_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{request_id}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(HEARTBEAT_EVERY * 2)
+
+    def _beat(self) -> None:
+        ledger = self._deps.ledger
+        assert ledger is not None
+        while not self._stop.wait(HEARTBEAT_EVERY):
+            try:
+                if not ledger.heartbeat(self._id, replica_id(), self._deps.clock()):
+                    log.warning("lease lost", extra={"request": self._id})
+                    return
+            except Exception:  # the store may be back before the lease runs out: keep trying
+                log.warning("could not renew the lease", extra={"request": self._id})
 
 
 def execute(deps: Deps, client: Any, request_id: str) -> None:
     """Run an approved request once (approved -> running -> succeeded | failed); background."""
     assert deps.ledger is not None
-    if not deps.ledger.transition(request_id, Status.APPROVED, Status.RUNNING):
+    if not deps.ledger.start_running(request_id, replica_id(), deps.clock()):
         return  # already running or done elsewhere
     request = deps.ledger.get(request_id)
     assert request is not None
-    deps.ledger.audit("executing", actor=BOT, request=request)
-    try:
-        outcome = _run(deps, request)
-    except Exception as exc:
-        _failed(deps, client, request, exc)
-        return
+    deps.ledger.audit("executing", actor=BOT, request=request, runner=replica_id())
+    with Lease(deps, request.id):
+        try:
+            outcome = _run(deps, request)
+        except Exception as exc:
+            _failed(deps, client, request, exc)
+            return
     status = Status.SUCCEEDED if outcome.ok else Status.FAILED
-    deps.ledger.transition(request.id, Status.RUNNING, status, outcome=asdict(outcome))
+    if not deps.ledger.transition(request.id, Status.RUNNING, status, outcome=asdict(outcome)):
+        # Our lease ran out (the store was unreachable for long) and another replica settled
+        # the request; the truth is still worth recording and telling.
+        log.warning("request settled elsewhere while it ran", extra={"request": request.id})
     event = "succeeded" if outcome.ok else "failed"
     deps.ledger.audit(
         event,
@@ -58,7 +112,7 @@ def execute(deps: Deps, client: Any, request_id: str) -> None:
     counter = deps.metrics.actions_executed if outcome.ok else deps.metrics.actions_failed
     counter.labels(request.action).inc()
     refresh_card(deps, client, request.id)
-    item = _item(deps, request)
+    item = item_of(deps, request)
     reply = outcome_reply(request, outcome)
     follow = [n for n in FOLLOW_UPS.get(request.action, ()) if item is not None and outcome.ok]
     if follow and item is not None:
@@ -80,7 +134,8 @@ def refresh_card(deps: Deps, client: Any, request_id: str) -> None:
     update_message(deps, client, request.channel, request.card_ts, reply)
 
 
-def _item(deps: Deps, request: ApprovalRequest) -> ProtectedVm | None:
+def item_of(deps: Deps, request: ApprovalRequest) -> ProtectedVm | None:
+    """The protected VM a request is about, as the vaults list it now; None if gone."""
     if deps.resolver is None:
         return None
     vault, vm = str(request.params.get("vault", "")), str(request.params.get("vm", ""))
@@ -99,7 +154,7 @@ def _run(deps: Deps, request: ApprovalRequest) -> Outcome:
     assert deps.resolver is not None
     deps.guardrails.check_enabled(request.action)
     deps.resolver.forget()  # act on the item as it is now, not as it was cached
-    item = _item(deps, request)
+    item = item_of(deps, request)
     if item is None:
         raise NotAllowed("The VM is no longer protected by a configured vault.")
     deps.guardrails.check_item(item)

@@ -2,12 +2,16 @@
 
 Exactly once comes from the ledger's guarded transitions; this module only goes on when its
 transition won. Execution never runs on a listener thread: it is handed to ``deps.background``.
+``reconcile`` settles requests whose replica died, at start and periodically.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from actions.approvals import (
@@ -21,13 +25,15 @@ from actions.approvals import (
 from actions.base import Context
 from actions.errors import NotAllowed
 from actions.remediations import REMEDIATIONS
-from actions.resources import ProtectedVm
-from bot.blocks.actions import card_blocks, card_text
+from actions.resources import Job, Outcome, ProtectedVm
+from bot.blocks.actions import action_label, card_blocks, card_text, outcome_reply
 from bot.blocks.pack import Reply
-from bot.execution import BOT, execute, refresh_card
+from bot.execution import BOT, LEASE_STALE, execute, item_of, refresh_card
 from bot.listeners import Deps
+from bot.logging import new_ref
 from bot.replies import post_one, post_private
 from bot.sentences import REFUSALS, UNKNOWN_ACTION
+from bot.vm_choice import failure_reply
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +146,128 @@ def _decision_value(raw: str) -> tuple[str, str]:
     if not isinstance(rid, str) or not isinstance(digest, str) or len(rid) > 64:
         return "", ""
     return rid, digest
+
+
+# What to look at when a change may or may not have happened (its replica died mid-call).
+CHECK = {
+    "trigger_backup": "the vault's backup jobs for this VM",
+    "cancel_job": "the job's status in the vault's backup jobs",
+    "remove_snapshot_extension": "the VM's extensions (VMSnapshot)",
+    "remove_rg_lock": "the locks of the restore points' resource group",
+    "delete_restore_point_collection": "the restore-point collections of the VM",
+    "resume_protection": "the VM's protection state in the vault",
+}
+CLOCK_SKEW = timedelta(seconds=5)  # Azure's clock against ours, when matching a job to a request
+
+
+def reconcile(deps: Deps, client: Any) -> int:
+    """Settle requests whose runner died: approved but never started ones run now (once);
+    running ones are never re-run blindly but marked interrupted, or succeeded when a read proves
+    the change happened. Returns how many requests it took over."""
+    if deps.ledger is None or deps.background is None:
+        return 0
+    now = deps.clock()
+    before = now - LEASE_STALE
+    taken = 0
+    for request, _ in deps.ledger.stale(Status.APPROVED, before):
+        # No Azure call happens before approved -> running, so starting it now is safe.
+        if request.decided_at is not None and now - request.decided_at > deps.approval_ttl:
+            taken += _not_started(deps, client, request)
+        else:
+            deps.background.submit(request, partial(execute, deps, client, request.id))
+            taken += 1
+    for request, runner in deps.ledger.stale(Status.RUNNING, before):
+        taken += _interrupted(deps, client, request, runner, before)
+    return taken
+
+
+def _not_started(deps: Deps, client: Any, request: ApprovalRequest) -> int:
+    assert deps.ledger is not None
+    ref = new_ref()
+    outcome = {"error": "not started in time", "ref": ref}
+    if not deps.ledger.transition(request.id, Status.APPROVED, Status.FAILED, outcome=outcome):
+        return 0
+    deps.ledger.audit("failed", actor=BOT, request=request, **outcome)
+    refresh_card(deps, client, request.id)
+    sentence = (
+        f"{action_label(request.action)} was approved but never started: the bot was down "
+        "longer than an approval lasts. Nothing was changed in Azure; ask again if still needed."
+    )
+    _tell(deps, client, request, failure_reply(ref, sentence))
+    return 1
+
+
+def _interrupted(
+    deps: Deps, client: Any, request: ApprovalRequest, runner: str | None, before: datetime
+) -> int:
+    assert deps.ledger is not None
+    job = _proof(deps, request)
+    ref = new_ref()
+    if job is not None:
+        done = Outcome(
+            ok=True,
+            summary=f"Backup of {job.entity} started (confirmed after the replica running it "
+            "stopped).",
+            job_id=job.name,
+        )
+        outcome: dict[str, Any] = {**asdict(done), "interrupted": True, "runner": runner}
+        to = Status.SUCCEEDED
+    else:
+        outcome = {"error": "interrupted", "runner": runner, "ref": ref}
+        to = Status.FAILED
+    if not deps.ledger.take_over(request.id, before, to, outcome=outcome):
+        return 0  # another replica settled it, or the runner came back
+    log.warning("settled an interrupted request", extra={"ref": ref, "request": request.id})
+    deps.ledger.audit(
+        "succeeded" if job else "interrupted",
+        actor=BOT,
+        request=request,
+        runner=runner,
+        ref=ref,
+        job_id=job.name if job else None,
+    )
+    counter = deps.metrics.actions_executed if job else deps.metrics.actions_failed
+    counter.labels(request.action).inc()
+    refresh_card(deps, client, request.id)
+    if job is not None:
+        _tell(deps, client, request, outcome_reply(request, done))
+        return 1
+    sentence = (
+        f"{action_label(request.action)} was interrupted: the bot replica running it stopped "
+        "before Azure answered. Whether the change happened is not known, and I will not repeat "
+        f"it blindly. Check {CHECK.get(request.action, 'the resource in the Azure portal')}, "
+        "then ask again if it is still needed."
+    )
+    _tell(deps, client, request, failure_reply(ref, sentence))
+    return 1
+
+
+def _proof(deps: Deps, request: ApprovalRequest) -> Job | None:
+    """A backup job of the request's VM started after the approval: proof the trigger went
+    through. Only reads; None when nothing proves it (or the read failed)."""
+    if request.action != "trigger_backup" or deps.azure is None or request.decided_at is None:
+        return None
+    try:
+        item = item_of(deps, request)
+        if item is None:
+            return None
+        since = request.decided_at - CLOCK_SKEW
+        jobs = deps.azure.list_jobs(item.vault, since=since)
+    except Exception:
+        log.warning("could not read jobs to settle a request", extra={"request": request.id})
+        return None
+    name = item.friendly_name.casefold()
+    found: list[Job] = [
+        j
+        for j in jobs
+        if j.entity.casefold() == name
+        and j.operation.casefold() == "backup"
+        and j.start_time is not None
+        and j.start_time >= since
+    ]
+    return found[-1] if found else None  # newest first: the earliest one is ours
+
+
+def _tell(deps: Deps, client: Any, request: ApprovalRequest, reply: Reply) -> None:
+    thread = request.thread_ts or request.card_ts
+    post_one(deps, client, request.channel, thread, reply, "outcome")

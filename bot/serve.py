@@ -1,4 +1,9 @@
-"""``backup-fix serve``: settings, logging, store, app; then Socket Mode or HTTP until SIGTERM."""
+"""``backup-fix serve``: settings, logging, store, app; then Socket Mode or HTTP until SIGTERM.
+
+Beside serving: requests whose runner died are reconciled at start and every
+``RECONCILE_EVERY`` seconds, and in HTTP mode Slack's requests get a 503 (which Slack retries)
+while the state store is unreachable, rather than a 200 for work that would then be lost.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,20 @@ import argparse
 import logging
 import signal
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.store import StoreError, open_store
 from bot.app import create_app, deps_of, make_client
 from bot.logging import setup_logging
-from bot.server import HttpServer, make_wsgi
+from bot.server import EVENTS_PATH, HttpServer, WsgiApp, make_wsgi
 from bot.settings import Settings, SettingsError, load_settings
 from bot.socket_mode import SocketModeRunner
 from knowledge import KnowledgeBaseError, load_kb
@@ -22,6 +32,7 @@ from knowledge import KnowledgeBaseError, load_kb
 log = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
+RECONCILE_EVERY = 3.0  # seconds between looks for requests whose replica died
 
 
 class _StopError(Exception):
@@ -29,7 +40,8 @@ class _StopError(Exception):
 
 
 def _fail(line: str) -> int:
-    print(f"backup-fix: {line}", file=sys.stderr, flush=True)
+    one_line = " ".join(line.split())  # YAML and driver errors span lines; operators get one
+    print(f"backup-fix: {one_line}", file=sys.stderr, flush=True)
     return EXIT_CONFIG
 
 
@@ -42,7 +54,7 @@ def serve_command(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     setup_logging()
     try:
-        kb = load_kb()
+        kb = load_kb(settings.kb_dir)  # all or nothing: a defect anywhere and nothing serves
     except KnowledgeBaseError as exc:
         return _fail(f"knowledge base: {exc}")
     try:
@@ -57,9 +69,10 @@ def serve_command(args: argparse.Namespace) -> int:
             return _fail(problem)
         app = create_app(settings, client=client, kb=kb, store=store, azure=azure)
         _recover(app, client)
-        if settings.socket_mode(force_http=bool(args.http)):
-            return _run_socket_mode(app, settings)
-        return _run_http(app, args.host, int(args.port))
+        with _Every(RECONCILE_EVERY, lambda: _reconcile(app, client)):
+            if settings.socket_mode(force_http=bool(args.http)):
+                return _run_socket_mode(app, settings)
+            return _run_http(app, args.host, int(args.port))
     finally:
         if azure is not None:
             azure.close()
@@ -93,6 +106,78 @@ def _recover(app: Any, client: Any) -> None:
         return
     if expired:
         log.info("expired overdue approval requests", extra={"count": expired})
+    _reconcile(app, client)
+
+
+def _reconcile(app: Any, client: Any) -> None:
+    """Settle requests whose replica died (see ``bot.remediate.reconcile``)."""
+    from bot.remediate import reconcile
+
+    try:
+        taken = reconcile(deps_of(app), client)
+    except Exception:  # the store may be away for a moment: the next round tries again
+        log.warning("could not reconcile interrupted requests", exc_info=True)
+        return
+    if taken:
+        log.info("reconciled requests of a stopped replica", extra={"count": taken})
+
+
+class _Every:
+    """Calls ``work`` every ``seconds`` in a daemon thread while the block runs."""
+
+    def __init__(self, seconds: float, work: Callable[[], None]) -> None:
+        self._seconds, self._work = seconds, work
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="reconcile", daemon=True)
+
+    def __enter__(self) -> _Every:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._seconds):
+            self._work()
+
+
+def store_gate(wsgi: WsgiApp, store: Any, metrics: Any, *, fresh: float = 1.0) -> WsgiApp:
+    """Answer Slack's requests 503 with Retry-After while the store is unreachable (Slack
+    retries; the dedupe makes the retry count once); a reachable store is re-checked after
+    ``fresh`` seconds at most."""
+    ok_at = [-fresh]
+
+    def reachable() -> bool:
+        now = time.monotonic()
+        if now - ok_at[0] < fresh:
+            return True
+        try:
+            with store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        ok_at[0] = now
+        return True
+
+    def gated(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == EVENTS_PATH and not reachable():
+            metrics.errors.labels("store").inc()
+            log.warning("state store unreachable: asked Slack to retry")
+            body = b"state store unavailable, retry later\n"
+            start_response(
+                "503 Service Unavailable",
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    ("Retry-After", "5"),
+                ],
+            )
+            return [body]
+        return wsgi(environ, start_response)
+
+    return gated
 
 
 def _check_token(client: object) -> str | None:
@@ -116,7 +201,9 @@ def _run_http(app: object, host: str, port: int) -> int:
 
     assert isinstance(app, App)
     try:
-        server = HttpServer(make_wsgi(app, deps_of(app).metrics), host=host, port=port)
+        deps = deps_of(app)
+        wsgi = store_gate(make_wsgi(app, deps.metrics), deps.store, deps.metrics)
+        server = HttpServer(wsgi, host=host, port=port)
     except OSError as exc:
         return _fail(f"--port {port}: cannot listen on {host}: {exc.strerror or exc}")
 

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     azure_read_timeout: float = Field(
         60.0, gt=0, le=600, validation_alias="BACKUP_FIX_AZURE_READ_TIMEOUT"
     )
+    # The knowledge base's folder (articles.yaml, entries/, sections/); None: the shipped one.
+    kb_dir: Path | None = Field(None, validation_alias="BACKUP_FIX_KB_DIR")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
     @classmethod
@@ -149,6 +151,15 @@ class Settings(BaseSettings):
     def _blank_is_default(cls, value: Any, info: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return cls.model_fields[info.field_name].default
+        return value
+
+    @field_validator("kb_dir", mode="before")
+    @classmethod
+    def _kb_dir(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if value is not None and not Path(value).is_dir():
+            raise ValueError(f"no such folder: {value}")
         return value
 
     @field_validator("requests_ca_bundle", mode="before")
