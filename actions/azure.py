@@ -6,22 +6,26 @@ and ``actions/azure_compute.py`` call the clients it hands out.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from azure.core import AzureClouds
 from azure.core.credentials import TokenCredential
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import HTTPPolicy
 from azure.core.rest import HttpRequest
 from azure.identity import DefaultAzureCredential
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
 from azure.mgmt.resource.locks import ManagementLockClient
 
-from actions.azure_errors import raise_for_response
+from actions.azure_errors import correlation_id, raise_for_response
 
 CLOUDS: Final[dict[str, AzureClouds]] = {
     "AzureCloud": AzureClouds.AZURE_PUBLIC_CLOUD,
@@ -71,11 +75,64 @@ class AzureConfig:
         return f"{self.portal}/#@/resource{resource_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class AzureCall:
+    """One request to Resource Manager (one attempt: a retried request is several calls)."""
+
+    operation: str  # e.g. "POST Microsoft.RecoveryServices/vaults/.../backup": no names or ids
+    status: int | None  # None: no response (timeout, connection refused)
+    seconds: float
+    correlation_id: str | None
+    error: str | None = None  # the exception's type when there was no response
+
+
+CallObserver = Callable[[AzureCall], None]
+
+
+def operation_of(method: str, url: str) -> str:
+    """The method and resource-type path of a Resource Manager URL, without names or ids."""
+    path = url.split("?", 1)[0].split("://", 1)[-1]
+    segments = [s for s in path.split("/")[1:] if s]
+    lowered = [s.lower() for s in segments]
+    if "providers" in lowered:
+        start = len(lowered) - 1 - lowered[::-1].index("providers")
+        namespace, rest = segments[start + 1 : start + 2], segments[start + 2 :]
+        kinds = rest[0::2]  # collection names; the names of resources sit between them
+        return f"{method} {'/'.join(namespace + kinds)}"
+    return f"{method} {'/'.join(segments[0::2])}"
+
+
+class _ObserverPolicy(HTTPPolicy):  # type: ignore[type-arg]
+    """Times each attempt (it sits after the retry policy) and hands it to the observers."""
+
+    def __init__(self, notify: CallObserver) -> None:
+        super().__init__()
+        self._notify = notify
+
+    def send(self, request: PipelineRequest) -> PipelineResponse:  # type: ignore[type-arg]
+        """Send on, then report the attempt (also when it raised)."""
+        http = request.http_request
+        operation = operation_of(http.method, http.url)
+        start = time.perf_counter()
+        try:
+            response: PipelineResponse = self.next.send(request)  # type: ignore[type-arg]
+        except Exception as exc:
+            sent = correlation_id(http.headers)
+            seconds = time.perf_counter() - start
+            self._notify(AzureCall(operation, None, seconds, sent, type(exc).__name__))
+            raise
+        answer = response.http_response
+        corr = correlation_id(answer.headers) or correlation_id(http.headers)
+        self._notify(AzureCall(operation, answer.status_code, time.perf_counter() - start, corr))
+        return response
+
+
 class AzureClients:
     """One credential and per-subscription SDK clients sharing the configured pipeline options."""
 
     def __init__(self, config: AzureConfig, *, credential: TokenCredential | None = None) -> None:
         self.config = config
+        self._observers: list[CallObserver] = []
         # DefaultAzureCredential reads its own environment (managed identity, workload identity).
         self._credential = credential or DefaultAzureCredential()
         self._owns_credential = credential is None
@@ -96,7 +153,18 @@ class AzureClients:
         }
         if c.arm_endpoint:
             options["base_url"] = c.arm_endpoint.rstrip("/") + "/"
+        # A policy instance per client: a pipeline links its policies to each other.
+        options["per_retry_policies"] = [_ObserverPolicy(self._notify)]
         return options
+
+    def observe(self, observer: CallObserver) -> None:
+        """Call ``observer`` after every Resource Manager request (metrics, logs)."""
+        self._observers.append(observer)
+
+    def _notify(self, call: AzureCall) -> None:
+        for observer in list(self._observers):
+            with contextlib.suppress(Exception):  # observing must never break the Azure call
+                observer(call)
 
     def _client(self, kind: str, subscription_id: str, factory: Any) -> Any:
         key = (kind, subscription_id.lower())
@@ -151,6 +219,15 @@ class AzureClients:
             client.close()
         if self._owns_credential and isinstance(self._credential, DefaultAzureCredential):
             self._credential.close()
+
+
+def observe_calls(api: object, observer: CallObserver) -> bool:
+    """Hook ``observer`` into an API built on AzureClients; False for other APIs (test fakes)."""
+    clients = getattr(api, "_clients", None)  # where AzureBackupApi keeps its AzureClients
+    if not isinstance(clients, AzureClients):
+        return False
+    clients.observe(observer)
+    return True
 
 
 def value(data: Any, *path: str, default: Any = None) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from actions.names import DIAGNOSTICS
 from actions.resources import VaultRef
 from actions.store import Store, open_store
 from bot.approvers import ApproverDirectory
-from bot.background import Background
 from bot.listeners import (
     Deps,
     answer_buttons,
@@ -34,6 +32,13 @@ from bot.listeners import (
 from bot.locale import LocaleCache
 from bot.logging import new_ref
 from bot.metrics import Metrics
+from bot.observe import (
+    ContextExecutor,
+    ObservedWebClient,
+    TracedBackground,
+    azure_observer,
+    request_middleware,
+)
 from bot.settings import Settings
 from knowledge.loader import KnowledgeBase, load_kb
 
@@ -43,12 +48,12 @@ LISTENER_THREADS = 16
 
 
 def make_client(settings: Settings) -> WebClient:
-    """A WebClient on SLACK_API_URL that retries connection errors and 429s."""
+    """A WebClient on SLACK_API_URL retrying connection errors and 429s; create_app times it."""
     context = None
     if settings.requests_ca_bundle is not None:
         # slack_sdk ignores REQUESTS_CA_BUNDLE, so hand it the bundle ourselves.
         context = ssl.create_default_context(cafile=str(settings.requests_ca_bundle))
-    return WebClient(
+    return ObservedWebClient(
         token=settings.bot_token(),
         base_url=settings.slack_api_url,
         ssl=context,
@@ -94,9 +99,13 @@ def create_app(
         token_verification_enabled=False,
         process_before_response=False,
         ignoring_self_events_enabled=True,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        # Listeners run in a copy of the request's context: their log lines keep its request id.
+        listener_executor=ContextExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
         logger=logging.getLogger("slack_bolt"),
     )
+    if isinstance(app.client, ObservedWebClient) and app.client.metrics is None:
+        app.client.metrics = deps.metrics
+    app.use(request_middleware(deps.metrics))
     app.error(_on_error(deps))
     for module in (messages, mentions, commands, answer_buttons, azure_actions, approval_card):
         module.register(app, deps)
@@ -107,6 +116,7 @@ def create_app(
 
 def with_azure(deps: Deps, settings: Settings, azure: Any) -> None:
     """Diagnostics always, remediations as enabled, on the configured vaults only."""
+    from actions.azure import observe_calls  # the Azure SDKs: only when Azure is configured
     from actions.guardrails import Guardrails  # imports every remediation: only when needed
     from actions.resolve import Resolver
 
@@ -115,7 +125,8 @@ def with_azure(deps: Deps, settings: Settings, azure: Any) -> None:
     deps.azure = azure
     deps.guardrails = Guardrails(vaults, enabled)
     deps.resolver = Resolver(azure, vaults)
-    deps.background = Background.for_polling(settings.azure_polling_interval)
+    deps.background = TracedBackground.for_polling(settings.azure_polling_interval)
+    observe_calls(azure, azure_observer(deps.metrics))
     deps.actions = frozenset(DIAGNOSTICS) | enabled
 
 

@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", type=Path, help="write entries/ and sections/ files here")
     imp.add_argument("--article-id", help="article id for the drafts' doc links")
     imp.add_argument("--overwrite", action="store_true", help="replace existing files in --out")
+    rep = kb_sub.add_parser(
+        "report", help='unmatched pastes and "didn\'t help" feedback, grouped (from the store)'
+    )
+    rep.add_argument("--since", help="ISO-8601, or an age such as 24h or 7d (default: 7d)")
+    rep.add_argument("--json", action="store_true", help="machine-readable output")
 
     audit = sub.add_parser("audit", help="the audit trail of approvals and remediations")
     audit.add_argument(
@@ -140,6 +145,10 @@ def _diagnose(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
 
 def _kb(args: argparse.Namespace, out: TextIO) -> int:
+    if args.kb_command == "report":
+        from bot.report_cli import report_command  # reads the store; no Slack
+
+        return report_command(args, out)
     if args.kb_command == "check":
         from knowledge.check import check_kb
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Slack answers in tens of milliseconds; Resource Manager writes and throttled retries take seconds.
+CALL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 class Metrics:
-    """What /metrics reports: events, matches, replies, feedback, Slack errors and actions."""
+    """What /metrics reports: events, matches, replies, feedback, actions, Slack and Azure calls."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -18,7 +20,10 @@ class Metrics:
             "backup_fix_matches", "Confident matches by code", ["code"], registry=r
         )
         self.unmatched = Counter(
-            "backup_fix_unmatched_pastes", "Asked-for pastes with no confident match", registry=r
+            "backup_fix_unmatched_pastes",
+            "Pastes with no confident match (command, mention) or suggestions only (channel)",
+            ["source"],
+            registry=r,
         )
         self.replies = Counter("backup_fix_replies", "Replies sent", ["kind"], registry=r)
         self.feedback = Counter(
@@ -26,6 +31,26 @@ class Metrics:
         )
         self.slack_errors = Counter(
             "backup_fix_slack_call_errors", "Failed Slack Web API calls", ["method"], registry=r
+        )
+        self.slack_seconds = Histogram(
+            "backup_fix_slack_call_seconds",
+            "Slack Web API call latency",
+            ["method"],
+            buckets=CALL_BUCKETS,
+            registry=r,
+        )
+        self.azure_seconds = Histogram(
+            "backup_fix_azure_call_seconds",
+            "Resource Manager request latency (each attempt)",
+            ["operation", "status_class"],
+            buckets=CALL_BUCKETS,
+            registry=r,
+        )
+        self.azure_errors = Counter(
+            "backup_fix_azure_call_errors",
+            "Resource Manager requests answered 4xx/5xx or not answered",
+            ["operation", "status_class"],
+            registry=r,
         )
         self.errors = Counter(
             "backup_fix_listener_errors", "Listener failures", ["listener"], registry=r
@@ -48,5 +73,5 @@ class Metrics:
         )
 
     def render(self) -> bytes:
-        """The Prometheus text exposition of every counter."""
+        """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.blocks import Reply
 from bot.listeners import Deps
 from bot.logging import new_ref
+from bot.observe import counted
 from knowledge.matcher import Analysis, analyse
 from knowledge.model import Lang
 
@@ -68,7 +69,8 @@ def slack_call(deps: Deps, method: str, call: Callable[[], Any]) -> Any | None:
         return call()
     except (SlackApiError, SlackClientError, OSError) as exc:
         ref = new_ref()
-        deps.metrics.slack_errors.labels(method).inc()
+        if not counted(exc):  # an ObservedWebClient counted Web API failures already
+            deps.metrics.slack_errors.labels(method).inc()
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         log.error("slack call failed", extra={"ref": ref, "method": method, "error": error})
         return None

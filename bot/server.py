@@ -1,18 +1,28 @@
-"""HTTP mode: a WSGI app (/slack/events, /healthz, /metrics) served by waitress."""
+"""HTTP mode: a WSGI app (/slack/events, /healthz, /readyz, /metrics) served by waitress."""
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text as sql
 from waitress import wasyncore
 from waitress.server import create_server
 
+from actions.store import Store
+from bot.logging import REQUEST_ID
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.observe import new_request_id
 
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 2.0  # seconds the store may take to answer `SELECT 1` before /readyz says 503
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; a bigger body is not from Slack.
 EVENTS_PATH = "/slack/events"
 
@@ -25,10 +35,57 @@ def _plain(start_response: StartResponse, status: str, body: bytes, ctype: str) 
     return [body]
 
 
-def make_wsgi(app: App, metrics: Metrics) -> WsgiApp:
-    """Route requests: Bolt verifies and handles /slack/events; the rest is ours."""
+class StoreProbe:
+    """Whether the store answers a trivial query in time; one probe in flight at most."""
+
+    def __init__(self, store: Store, *, timeout: float = READY_TIMEOUT) -> None:
+        self._store = store
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._running: threading.Event | None = None
+
+    def __call__(self) -> bool:
+        """True when ``SELECT 1`` came back within the timeout."""
+        with self._lock:
+            if self._running is not None and not self._running.is_set():
+                return False  # the last probe still hangs: the store is not answering
+            done = self._running = threading.Event()
+        result: list[bool] = []
+
+        def probe() -> None:
+            try:
+                with self._store.engine.connect() as conn:
+                    conn.execute(sql("SELECT 1"))
+                result.append(True)
+            except Exception as exc:
+                log.warning("store not ready", extra={"error": type(exc).__name__})
+            finally:
+                done.set()
+
+        # A thread of its own: a hung connect must not hold an HTTP worker past the timeout.
+        threading.Thread(target=probe, name="readyz", daemon=True).start()
+        return done.wait(self._timeout) and bool(result)
+
+
+def _deps_store(app: App) -> Store:
+    from bot.app import deps_of  # bot.app builds the app this module serves
+
+    return deps_of(app).store
+
+
+def make_wsgi(app: App, metrics: Metrics, *, ready: Callable[[], bool] | None = None) -> WsgiApp:
+    """Route requests: Bolt verifies and handles /slack/events; the rest is ours.
+
+    ``ready`` answers /readyz; by default it probes the app's store.
+    """
     bolt = SlackRequestHandler(app)
+    is_ready = ready if ready is not None else StoreProbe(_deps_store(app))
     text = "text/plain; charset=utf-8"
+
+    def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        # Until Bolt's middleware finds Slack's id in the body, the request has one of ours.
+        REQUEST_ID.set(new_request_id())
+        return bolt(environ, start_response)
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -41,10 +98,15 @@ def make_wsgi(app: App, metrics: Metrics) -> WsgiApp:
                 return _plain(start_response, "400 Bad Request", b"bad Content-Length\n", text)
             if length > MAX_BODY:  # refused before a byte of it is parsed
                 return _plain(start_response, "413 Payload Too Large", b"too large\n", text)
-            # Every request, retries included, goes through Bolt's signature check.
-            return bolt(environ, start_response)
+            # Every request, retries included, goes through Bolt's signature check; each in a
+            # context of its own, so no request id is left behind on the server's thread.
+            return contextvars.copy_context().run(events, environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             return _plain(start_response, "200 OK", b"ok\n", text)
+        if path == "/readyz" and method in ("GET", "HEAD"):
+            if is_ready():
+                return _plain(start_response, "200 OK", b"ready\n", text)
+            return _plain(start_response, "503 Service Unavailable", b"store unreachable\n", text)
         if path == "/metrics" and method == "GET":
             return _plain(start_response, "200 OK", metrics.render(), CONTENT_TYPE)
         return _plain(start_response, "404 Not Found", b"not found\n", text)

@@ -28,6 +28,7 @@ from bot.replies import (
     respond_all,
 )
 from bot.sentences import AUDIT_REFUSED
+from bot.unmatched import note_unmatched
 from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def parse_command(text: str) -> tuple[str, Lang | None, bool]:
 
 
 def command_replies(
-    deps: Deps, client: WebClient, text: str, user: str | None
+    deps: Deps, client: WebClient, text: str, user: str | None, *, channel: str = ""
 ) -> tuple[list[Reply], str]:
     """The ephemeral replies to ``/backup-fix text`` and what kind they are."""
     rest, override, bad_lang = parse_command(text)
@@ -72,7 +73,7 @@ def command_replies(
             share=True,
         )
         return replies, "answer"
-    deps.metrics.unmatched.inc()
+    note_unmatched(deps, rest, analysis, source="command", channel=channel)
     if analysis.suggestions:
         return [suggestions_reply(analysis.suggestions, lang)], "suggestions"
     return [no_match_reply(lang)], "no_match"
@@ -101,7 +102,8 @@ def register(app: App, deps: Deps) -> None:
             respond(text=failure_text(lang, ref), response_type="ephemeral")
 
         with guard(deps, "command", log, notify):
-            replies, kind = command_replies(deps, client, str(command.get("text") or ""), user)
+            text, channel = str(command.get("text") or ""), str(command.get("channel_id") or "")
+            replies, kind = command_replies(deps, client, text, user, channel=channel)
             respond_all(deps, respond, replies, kind)
 
     app.command(ids.SLASH_COMMAND)(on_command)

@@ -19,6 +19,7 @@ from bot.replies import (
     post_in_thread,
     slack_call,
 )
+from bot.unmatched import note_unmatched
 from bot.vm_choice import after_answer
 from knowledge.matcher import Match
 
@@ -78,7 +79,7 @@ def _mention(
             analysis.matches, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions
         )
         return replies, "mention", text, list(analysis.matches)
-    deps.metrics.unmatched.inc()
+    note_unmatched(deps, text, analysis, source="mention", channel=str(event.get("channel") or ""))
     if analysis.suggestions:
         return [suggestions_reply(analysis.suggestions, lang)], "suggestions", text, []
     return [no_match_reply(lang)], "no_match", text, []

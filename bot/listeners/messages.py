@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.blocks import answer_replies
 from bot.listeners import Deps, guard
 from bot.replies import analyse_paste, choose_lang, paste_hash, post_in_thread
+from bot.unmatched import note_unmatched
 from bot.vm_choice import after_answer
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,15 @@ def handle_message(
         return 0
     text = str(event["text"])
     analysis = analyse_paste(deps, text)
-    if not analysis.matches:
-        return 0
+    if not analysis.matches and not analysis.suggestions:
+        return 0  # chatter: nothing to answer, nothing to learn from
     event_id = body.get("event_id")
     if event_id and not deps.store.claim_event(str(event_id)):
         return 0  # a Slack retry of an event already handled (here or on another replica)
     channel = str(event["channel"])
+    if not analysis.matches:  # close to an error we know, not close enough to answer unasked
+        note_unmatched(deps, text, analysis, source="channel", channel=channel)
+        return 0
     thread_ts = str(event.get("thread_ts") or event["ts"])
     fresh = [
         m for m in analysis.matches if deps.store.claim_answer(channel, thread_ts, m.entry.code)

@@ -1,0 +1,39 @@
+"""Pastes the bot could not answer confidently: counted, and kept redacted for ``kb report``."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.listeners import Deps
+from bot.replies import paste_hash
+from bot.unmatched_store import record_unmatched
+from knowledge.matcher import Analysis
+from knowledge.report import redact_excerpt
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("command", "mention", "channel")
+
+
+def note_unmatched(deps: Deps, text: str, analysis: Analysis, *, source: str, channel: str) -> None:
+    """Count an unanswered paste and store its redacted excerpt; a store failure only logs."""
+    deps.metrics.unmatched.labels(source).inc()
+    best = analysis.suggestions[0] if analysis.suggestions else None
+    try:
+        record_unmatched(
+            deps.store,
+            excerpt=redact_excerpt(text),
+            digest=paste_hash(text),
+            best=(best.code, float(best.score)) if best is not None else None,
+            source=source,
+            channel=channel,
+        )
+    except SQLAlchemyError:  # the reply matters more than the report
+        log.exception("could not record an unmatched paste", extra={"source": source})
+        return
+    log.info(
+        "unmatched paste recorded",
+        extra={"source": source, "best_code": best.code if best else None},
+    )
