@@ -15,10 +15,14 @@ import tomllib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
+from pycep import BicepParser
+from yamllint import linter  # type: ignore[import-untyped]
+from yamllint.config import YamlLintConfig  # type: ignore[import-untyped]
 
 from actions.azure import AzureConfig
 from actions.azure_backup import AzureBackupApi
@@ -290,9 +294,6 @@ rules:
 
 
 def test_every_yaml_file_under_deploy_passes_yamllint() -> None:
-    from yamllint import linter
-    from yamllint.config import YamlLintConfig
-
     config = YamlLintConfig(YAMLLINT_CONFIG)
     files = sorted([*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml")])
     assert len(files) >= 10
@@ -385,8 +386,6 @@ RENDERED = [K8S / "base", *OVERLAYS]
 
 @pytest.mark.parametrize("folder", RENDERED, ids=lambda p: str(p.relative_to(K8S)))
 def test_every_manifest_validates_strictly_against_kubernetes(folder: Path) -> None:
-    import kubernetes_validate
-
     version = kubernetes_validate.latest_version()
     docs = kustomize(folder)
     assert len(docs) >= 6
@@ -395,8 +394,6 @@ def test_every_manifest_validates_strictly_against_kubernetes(folder: Path) -> N
 
 
 def test_strict_validation_catches_a_misspelt_field() -> None:
-    import kubernetes_validate
-
     deployment = by_kind(kustomize(K8S / "base"))["Deployment"]
     containers(deployment)[0]["readinesProbe"] = containers(deployment)[0].pop("readinessProbe")
     with pytest.raises(kubernetes_validate.ValidationError):
@@ -468,10 +465,7 @@ BICEP_FILES = sorted((DEPLOY / "azure").glob("*.bicep"))
 
 
 def bicep(path: Path) -> dict[str, Any]:
-    from pycep import BicepParser
-
-    parsed: dict[str, Any] = BicepParser().parse(file_path=path)
-    return parsed
+    return cast(dict[str, Any], BicepParser().parse(file_path=path))
 
 
 def _code(path: Path) -> str:
