@@ -120,8 +120,9 @@ class ObservedWebClient(WebClient):
                 self.metrics.slack_errors.labels(api_method).inc()
                 setattr(exc, _COUNTED, True)  # replies.slack_call must not count it again
             error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
-            log.warning(
-                "slack call failed",
+            # INFO: whoever handles the failure logs it with a reference id (replies.slack_call).
+            log.info(
+                "slack api error",
                 extra={"method": api_method, "error": error or type(exc).__name__},
             )
             raise
