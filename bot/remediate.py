@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -263,9 +263,14 @@ def _proof(deps: Deps, request: ApprovalRequest) -> Job | None:
         if j.entity.casefold() == name
         and j.operation.casefold() == "backup"
         and j.start_time is not None
-        and j.start_time >= since
+        and _utc(j.start_time) >= since
     ]
     return found[-1] if found else None  # newest first: the earliest one is ours
+
+
+def _utc(moment: datetime) -> datetime:
+    # The SDK hands some times back without a zone; Resource Manager's are UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _tell(deps: Deps, client: Any, request: ApprovalRequest, reply: Reply) -> None:

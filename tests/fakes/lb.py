@@ -121,11 +121,11 @@ class RoundRobinProxy:
         except OSError:
             return
         finally:
-            for sock in (client, upstream):
-                if sock is not None:
-                    _close(sock)
+            for end in (client, upstream):
+                if end is not None:
+                    _close(end)
                     with self._lock:
-                        self._open.discard(sock)
+                        self._open.discard(end)
             self._slots.release()
 
 
