@@ -289,7 +289,7 @@ def test_a_malformed_knowledge_base_stops_serve_with_one_line(
     assert len(lines) == 1, done.stderr
     assert "AzureVmOffline.yaml" in lines[0]
     if field is not None:
-        assert re.search(rf"entry '?AzureVmOffline'?", lines[0]), lines[0]
+        assert re.search(r"entry '?AzureVmOffline'?", lines[0]), lines[0]
         assert field in lines[0], lines[0]
     assert fake.calls("chat.postMessage") == []
 
