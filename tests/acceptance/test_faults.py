@@ -174,6 +174,10 @@ class ThrottledSlack(FakeSlack):
         super().__init__()
         self.until = 0.0
 
+    def __enter__(self) -> ThrottledSlack:
+        self.start()
+        return self
+
     def throttle(self, seconds: float) -> None:
         """Answer every Web API call 429 for ``seconds`` from now."""
         self.until = time.monotonic() + seconds
