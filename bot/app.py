@@ -11,7 +11,6 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
 )
 
 from actions.approvals import Approvers
@@ -40,6 +39,7 @@ from bot.observe import (
     request_middleware,
 )
 from bot.settings import Settings
+from bot.slack_retry import BudgetedRateLimitHandler
 from knowledge.loader import KnowledgeBase, load_kb
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def make_client(settings: Settings) -> WebClient:
         timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
+            BudgetedRateLimitHandler(),
         ],
     )
 
