@@ -1,4 +1,4 @@
-"""The state store: dedupe of Slack retries, answered threads, feedback (and, later, approvals).
+"""The state store: dedupe of Slack retries, answered threads, feedback, approvals and audit.
 
 SQLAlchemy Core over SQLite (default) or PostgreSQL. Claims are a single
 ``INSERT ... ON CONFLICT DO NOTHING``, so they stay atomic across threads, processes and replicas
