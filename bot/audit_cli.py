@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from actions.ledger import Ledger
-from actions.store import StoreError, open_store
+from actions.store import Store, StoreError, open_store
 from bot.blocks.actions import audit_line
 from bot.settings import SettingsError, load_settings
 
@@ -33,13 +33,9 @@ def audit_command(args: argparse.Namespace, out: TextIO) -> int:
         since = parse_since(args.since) if args.since else None
     except ValueError:
         return _fail(f"--since: {args.since!r} is neither ISO-8601 nor an age like 24h")
-    try:
-        settings = load_settings()
-        store = open_store(settings.database_url)
-    except SettingsError as exc:
-        return _fail(str(exc))
-    except StoreError as exc:
-        return _fail(f"BACKUP_FIX_DATABASE_URL: {exc}")
+    store = configured_store()
+    if isinstance(store, str):
+        return _fail(store)
     try:
         ledger = Ledger(store)
         if args.verify:
@@ -55,6 +51,17 @@ def audit_command(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     finally:
         store.close()
+
+
+def configured_store() -> Store | str:
+    """The store BACKUP_FIX_DATABASE_URL names, migrated; or the one line saying what is wrong."""
+    try:
+        settings = load_settings()
+        return open_store(settings.database_url)
+    except SettingsError as exc:
+        return str(exc)
+    except StoreError as exc:
+        return f"BACKUP_FIX_DATABASE_URL: {exc}"
 
 
 def _fail(line: str) -> int:

@@ -87,18 +87,9 @@ def post_in_thread(
     """Post ``replies`` in order (in a thread unless ``thread_ts`` is None); returns how many."""
     sent = 0
     for reply in replies:
-        post = partial(
-            client.chat_postMessage,
-            channel=channel,
-            thread_ts=thread_ts,
-            text=reply.text,
-            blocks=reply.blocks,
-            unfurl_links=False,
-        )
-        if slack_call(deps, "chat.postMessage", post) is None:
+        if post_one(deps, client, channel, thread_ts, reply, kind) is None:
             break  # later parts make no sense without the earlier ones
         sent += 1
-        deps.metrics.replies.labels(kind).inc()
     return sent
 
 
@@ -162,3 +153,17 @@ def update_message(deps: Deps, client: WebClient, channel: str, ts: str, reply: 
     """Replace a message the bot posted (an approval card); True when Slack took it."""
     call = partial(client.chat_update, channel=channel, ts=ts, text=reply.text, blocks=reply.blocks)
     return slack_call(deps, "chat.update", call) is not None
+
+
+def thread_root_text(deps: Deps, client: Any, channel: str, thread_ts: str) -> str:
+    """The text of a thread's first message ('' when Slack will not say)."""
+    resp = slack_call(
+        deps,
+        "conversations.replies",
+        lambda: client.conversations_replies(
+            channel=channel, ts=thread_ts, limit=1, inclusive=True
+        ),
+    )
+    messages = (resp.get("messages") if resp is not None else None) or []
+    root = next((m for m in messages if m.get("ts") == thread_ts), messages[0] if messages else {})
+    return str(root.get("text") or "")

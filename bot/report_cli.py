@@ -9,9 +9,7 @@ import textwrap
 from datetime import datetime
 from typing import Any, TextIO
 
-from actions.store import StoreError, open_store
-from bot.audit_cli import parse_since
-from bot.settings import SettingsError, load_settings
+from bot.audit_cli import configured_store, parse_since
 from bot.unmatched_store import unmatched_since, votes_since
 from knowledge.report import Group, Report, build_report
 
@@ -26,13 +24,9 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
         since = parse_since(raw)
     except ValueError:
         return _fail(f"--since: {raw!r} is neither ISO-8601 nor an age like 7d")
-    try:
-        settings = load_settings()
-        store = open_store(settings.database_url)
-    except SettingsError as exc:
-        return _fail(str(exc))
-    except StoreError as exc:
-        return _fail(f"BACKUP_FIX_DATABASE_URL: {exc}")
+    store = configured_store()
+    if isinstance(store, str):
+        return _fail(store)
     try:
         report = build_report(since, unmatched_since(store, since), votes_since(store, since))
     finally:

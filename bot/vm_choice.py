@@ -15,7 +15,7 @@ from actions.resources import ProtectedVm
 from bot.blocks.actions import chosen_reply, item_key, notice_reply, pick_vm_reply, report_reply
 from bot.listeners import Deps
 from bot.logging import new_ref
-from bot.replies import failure_text, post_one, slack_call
+from bot.replies import failure_text, post_one, thread_root_text
 from bot.threads import recall, remember
 from knowledge.answer import compose
 from knowledge.matcher import Match
@@ -79,7 +79,7 @@ def settle_item(
             offer_menu(deps, client, channel, thread_ts, code)
         return item
     # A click can beat the lookup that follows the answer; the paste itself still names the VM.
-    paste = _thread_root_text(deps, client, channel, thread_ts)
+    paste = thread_root_text(deps, client, channel, thread_ts)
     found = deps.resolver.resolve(paste) if paste else []
     if found:
         remember(deps.store, channel, thread_ts, found[0], PASTE)
@@ -163,19 +163,6 @@ def choose(
 
 def _named_vms(paste: str) -> list[str]:
     return list(dict.fromkeys(m[1] for m in _VM_IDS.finditer(paste)))[:3]
-
-
-def _thread_root_text(deps: Deps, client: Any, channel: str, thread_ts: str) -> str:
-    resp = slack_call(
-        deps,
-        "conversations.replies",
-        lambda: client.conversations_replies(
-            channel=channel, ts=thread_ts, limit=1, inclusive=True
-        ),
-    )
-    messages = (resp.get("messages") if resp is not None else None) or []
-    root = next((m for m in messages if m.get("ts") == thread_ts), None)
-    return str((root or {}).get("text") or "")
 
 
 def failure_reply(ref: str, sentence: str | None = None) -> Any:

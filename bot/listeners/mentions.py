@@ -17,7 +17,7 @@ from bot.replies import (
     failure_text,
     paste_hash,
     post_in_thread,
-    slack_call,
+    thread_root_text,
 )
 from bot.unmatched import note_unmatched
 from bot.vm_choice import after_answer
@@ -34,19 +34,8 @@ def strip_mentions(text: str) -> str:
 
 
 def thread_parent_text(deps: Deps, client: WebClient, channel: str, thread_ts: str) -> str:
-    """The text of a thread's parent message ('' when Slack will not say)."""
-    resp = slack_call(
-        deps,
-        "conversations.replies",
-        lambda: client.conversations_replies(
-            channel=channel, ts=thread_ts, limit=1, inclusive=True
-        ),
-    )
-    messages = (resp.get("messages") if resp is not None else None) or []
-    parent = next(
-        (m for m in messages if m.get("ts") == thread_ts), messages[0] if messages else {}
-    )
-    return strip_mentions(str(parent.get("text") or ""))
+    """The text of a thread's parent message, mentions removed ('' when Slack will not say)."""
+    return strip_mentions(thread_root_text(deps, client, channel, thread_ts))
 
 
 def mention_replies(
