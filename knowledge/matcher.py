@@ -7,6 +7,7 @@ margin over the runner-up is part of the decision to answer unasked.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -29,6 +30,7 @@ __all__ = [
     "analyse",
     "default_matcher",
     "match",
+    "matcher_for",
 ]
 
 ANSWER_SCORE = 85  # answer unasked at or above this score ...
@@ -199,6 +201,25 @@ def default_matcher() -> Matcher:
     return Matcher(load_kb())
 
 
+_BY_KB: dict[int, tuple[KnowledgeBase, Matcher]] = {}
+_BY_KB_LOCK = threading.Lock()
+
+
+def matcher_for(kb: KnowledgeBase) -> Matcher:
+    """The matcher over ``kb``, built once per knowledge base (building costs milliseconds)."""
+    hit = _BY_KB.get(id(kb))
+    if hit is not None and hit[0] is kb:
+        return hit[1]
+    with _BY_KB_LOCK:
+        hit = _BY_KB.get(id(kb))
+        if hit is None or hit[0] is not kb:  # the id of a collected KB may be reused
+            if len(_BY_KB) >= 8:
+                _BY_KB.clear()
+            hit = (kb, Matcher(kb))
+            _BY_KB[id(kb)] = hit
+        return hit[1]
+
+
 def match(
     text: str,
     *,
@@ -208,11 +229,11 @@ def match(
     kb: KnowledgeBase | None = None,
 ) -> list[Match]:
     """The errors in ``text`` that clear the bar for answering unasked, best first. Pure."""
-    matcher = Matcher(kb) if kb is not None else default_matcher()
+    matcher = matcher_for(kb) if kb is not None else default_matcher()
     return matcher.match(text, limit=limit, min_score=min_score, min_margin=min_margin)
 
 
 def analyse(text: str, *, kb: KnowledgeBase | None = None) -> Analysis:
     """Matches, suggestions, language and truncation of one paste."""
-    matcher = Matcher(kb) if kb is not None else default_matcher()
+    matcher = matcher_for(kb) if kb is not None else default_matcher()
     return matcher.analyse(text)

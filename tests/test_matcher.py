@@ -260,3 +260,11 @@ def test_every_code_and_message_of_the_kb_matches_itself() -> None:
         for msg in entry.messages:
             got = [m.entry.code for m in matcher.candidates(msg.text, limit=3, min_score=0)]
             assert entry.code in got, (entry.code, msg.text, got)
+
+
+def test_a_matcher_is_built_once_per_knowledge_base() -> None:
+    from knowledge.matcher import matcher_for
+
+    kb = default_matcher().kb
+    assert matcher_for(kb) is matcher_for(kb)
+    assert [m.code for m in match(AGENT, kb=kb)] == [AGENT]
