@@ -22,7 +22,7 @@ from tests.fakes import signing
 from tests.fakes.arm import FakeArm
 from tests.fakes.botproc import BotProcess
 from tests.fakes.signing import BOT_ID, BOT_USER, SignedClient
-from tests.fakes.slack_api import Call, FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack, strings
 
 APPROVE = "backup_fix.approve"
 REJECT = "backup_fix.reject"
@@ -92,7 +92,7 @@ class Msg:
 
     def all_text(self) -> str:
         """Every string in the text and blocks."""
-        return "\n".join(_strings({"t": self.text, "b": self.blocks}))
+        return "\n".join(strings({"t": self.text, "b": self.blocks}))
 
     def elements(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(block_id, element) for every interactive element."""
@@ -112,17 +112,6 @@ class Msg:
     def action_ids(self) -> list[str]:
         """Every ``action_id`` in the message."""
         return [str(e["action_id"]) for _, e in self.elements()]
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
 
 
 def options(element: dict[str, Any]) -> list[dict[str, Any]]:
@@ -361,14 +350,14 @@ class Driver:
             for call in self.fake.calls()[click.mark :]:
                 p = call.params
                 if call.method == "chat.postEphemeral" and p.get("user") == click.user:
-                    return "\n".join(_strings({"t": p.get("text"), "b": call.blocks}))
+                    return "\n".join(strings({"t": p.get("text"), "b": call.blocks}))
                 if (
                     call.method == "response_url"
                     and call.path == _path(click.response_url)
                     and not _truthy(p.get("replace_original"))
                     and p.get("response_type") != "in_channel"
                 ):
-                    return "\n".join(_strings({"t": p.get("text"), "b": call.blocks}))
+                    return "\n".join(strings({"t": p.get("text"), "b": call.blocks}))
             return None
 
         found = poll(check, timeout)

@@ -17,7 +17,7 @@ import pytest
 from tests.fakes import signing
 from tests.fakes.botproc import BotProcess
 from tests.fakes.signing import SignedClient
-from tests.fakes.slack_api import Call, FakeSlack, buttons
+from tests.fakes.slack_api import Call, FakeSlack, buttons, strings
 
 SECRET = "acceptance-signing-secret"
 PG_ENV = "BACKUP_FIX_TEST_POSTGRES_URL"
@@ -49,18 +49,7 @@ class Reply:
 
     def all_text(self) -> str:
         """Every string in text and blocks."""
-        return "\n".join(_strings({"t": self.text, "b": self.blocks}))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
+        return "\n".join(strings({"t": self.text, "b": self.blocks}))
 
 
 def check_limits(blocks: list[dict[str, Any]], text: str) -> None:

@@ -49,18 +49,19 @@ class Call:
 
     def all_text(self) -> str:
         """Every string in the call's text and blocks, joined: for ``in`` assertions."""
-        return "\n".join(_strings({"text": self.params.get("text"), "blocks": self.blocks}))
+        return "\n".join(strings({"text": self.params.get("text"), "blocks": self.blocks}))
 
 
-def _strings(value: Any) -> Iterator[str]:
+def strings(value: Any) -> Iterator[str]:
+    """Every string inside nested dicts and lists (a message's text and blocks), in order."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _strings(v)
+            yield from strings(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from strings(v)
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
