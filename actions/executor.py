@@ -7,6 +7,7 @@ follower at once instead of letting it sleep out its backoff.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -55,7 +56,10 @@ class Executor:
             running = self._inflight.get(request.id)
             if running is not None and not running.done():
                 return running
-            future = self._runs.submit(_guarded, run, f"request {request.id} ({request.action})")
+            # The caller's context (its request id in the logs) goes along to the worker.
+            context = contextvars.copy_context()
+            what = f"request {request.id} ({request.action})"
+            future = self._runs.submit(context.run, _guarded, run, what)
             self._inflight[request.id] = future
         future.add_done_callback(lambda _f: self._forget(request.id, future))
         return future
@@ -79,7 +83,8 @@ class Executor:
             if status is not None:
                 on_done(status)
 
-        return self._follows.submit(_guarded, follow, f"follow job {job_name}")
+        context = contextvars.copy_context()
+        return self._follows.submit(context.run, _guarded, follow, f"follow job {job_name}")
 
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop following jobs (without calling back) and let running remediations finish."""

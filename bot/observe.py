@@ -20,9 +20,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from actions.approvals import ApprovalRequest
-from actions.ports import BackupApi
-from actions.resources import VaultRef
 from bot.background import Background
 from bot.logging import AZURE_CORRELATION_ID, REQUEST_ID
 from bot.metrics import Metrics
@@ -71,21 +68,13 @@ class ContextExecutor(ThreadPoolExecutor):
 
 
 class TracedBackground(Background):
-    """Background work that keeps the request id of the click that started it."""
-
-    def submit(self, request: ApprovalRequest, run: Callable[[], None]) -> None:
-        """Run an approved request's execution in the background, in the caller's context."""
-        super().submit(request, bind(run))
+    """Background reads that keep the request id of the click that started them (executions and
+    job follow-ups get it from ``actions.executor.Executor``, which runs them in the caller's
+    context)."""
 
     def run(self, what: str, work: Callable[[], None]) -> None:
         """Run read-only work in the background, in the caller's context."""
         super().run(what, bind(work))
-
-    def follow_job(
-        self, api: BackupApi, vault: VaultRef, job: str, on_done: Callable[[str], None]
-    ) -> None:
-        """Follow a job; its outcome is reported in the context of the request that started it."""
-        super().follow_job(api, vault, job, bind(on_done))
 
 
 class ObservedWebClient(WebClient):

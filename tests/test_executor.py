@@ -3,6 +3,7 @@ jobs to their end with bounded backoff, and shuts down cleanly."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ import pytest
 from actions.approvals import ApprovalRequest, new_request
 from actions.errors import AzureNotFound, AzureUnavailable
 from actions.executor import Executor
+from actions.resources import VaultRef
 from tests.fakes.backup_api import VAULT, FakeBackupApi
 
 WAIT = 10.0  # generous: only reached when something is broken
@@ -106,3 +108,32 @@ def test_shutdown_wakes_followers_without_calling_back() -> None:
     assert api.calls == []
     with pytest.raises(RuntimeError):
         ex.submit(request(), lambda: None)
+
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+
+
+class ContextRecordingApi(FakeBackupApi):
+    """Notes the request id visible while the follower polls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def get_job_status(self, vault: VaultRef, job_name: str) -> str:
+        self.seen.append(REQUEST_ID.get())
+        return super().get_job_status(vault, job_name)
+
+
+def test_work_runs_in_the_submitters_context() -> None:
+    api = ContextRecordingApi()
+    api.job_statuses["job-1"] = ["InProgress", "Completed"]
+    seen_in_run: list[str] = []
+    REQUEST_ID.set("Ev123")
+    with Executor() as ex:
+        ex.submit(request(), lambda: seen_in_run.append(REQUEST_ID.get())).result(WAIT)
+        done = follow(api, ex, first_delay=0.001, max_delay=0.002, max_wait=WAIT)
+    assert seen_in_run == ["Ev123"]
+    assert done == ["Completed"]
+    assert api.seen
+    assert set(api.seen) == {"Ev123"}
