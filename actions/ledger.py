@@ -45,6 +45,9 @@ approvals = Table(
     # A running request's lease (migration v5): which replica runs it, when it last said so.
     Column("runner", String(128)),
     Column("heartbeat_at", DateTime(timezone=True)),
+    # The requester's language (migration v6): the card and outcome are written in it. Kept
+    # out of the params, which the plan hash covers.
+    Column("lang", String(8)),
 )
 audit = Table(
     "audit",
@@ -105,9 +108,9 @@ class Ledger:
         self.store = store
 
     # Approval requests
-    def add(self, request: ApprovalRequest) -> None:
-        """Store a new pending request."""
-        row = _row(request)
+    def add(self, request: ApprovalRequest, *, lang: str | None = None) -> None:
+        """Store a new pending request (``lang``: the requester's language, for its messages)."""
+        row = {**_row(request), "lang": lang}
         with self.store._write() as conn:
             conn.execute(approvals.insert().values(**row))
 
@@ -116,6 +119,13 @@ class Ledger:
         with self.store.engine.connect() as conn:
             row = conn.execute(select(approvals).where(approvals.c.id == request_id)).first()
         return _request(row._mapping) if row is not None else None
+
+    def lang(self, request_id: str) -> str | None:
+        """The language a request's messages are written in; None when not recorded."""
+        query = select(approvals.c.lang).where(approvals.c.id == request_id)
+        with self.store.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return str(found) if found else None
 
     def transition(self, request_id: str, expected: Status, to: Status, **fields: Any) -> bool:
         """Move a request from ``expected`` to ``to``; True only for the one caller that did."""

@@ -133,6 +133,17 @@ def _v5(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE approvals ADD COLUMN {column.name} {kind}"))
 
 
+def _v6(conn: Connection) -> None:
+    # The requester's language on a request: its card and outcome are written in it.
+    from sqlalchemy import inspect
+
+    from actions import ledger
+
+    if "lang" not in {c["name"] for c in inspect(conn).get_columns("approvals")}:
+        kind = ledger.approvals.c.lang.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE approvals ADD COLUMN lang {kind}"))
+
+
 # Ordered, append-only: (version, migration). Never edit a released step; add the next one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -140,6 +151,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (3, _v3),
     (4, _v4),
     (5, _v5),
+    (6, _v6),
 ]
 
 

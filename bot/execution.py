@@ -31,8 +31,9 @@ from bot.blocks.pack import Reply
 from bot.listeners import Deps
 from bot.logging import new_ref
 from bot.replies import post_one, update_message
-from bot.sentences import error_sentence
+from bot.sentences import error_sentence, sentence
 from bot.vm_choice import failure_reply, fixes_for
+from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,13 @@ class Lease:
                 log.warning("could not renew the lease", extra={"request": self._id})
 
 
+def request_lang(deps: Deps, request_id: str) -> Lang:
+    """The requester's language, kept with the request; English for older requests."""
+    assert deps.ledger is not None
+    lang = deps.ledger.lang(request_id)
+    return "zh-TW" if lang == "zh-TW" else "en"
+
+
 def execute(deps: Deps, client: Any, request_id: str) -> None:
     """Run an approved request once (approved -> running -> succeeded | failed); background."""
     assert deps.ledger is not None
@@ -113,10 +121,11 @@ def execute(deps: Deps, client: Any, request_id: str) -> None:
     counter.labels(request.action).inc()
     refresh_card(deps, client, request.id)
     item = item_of(deps, request)
-    reply = outcome_reply(request, outcome)
+    lang = request_lang(deps, request.id)
+    reply = outcome_reply(request, outcome, lang=lang)
     follow = [n for n in FOLLOW_UPS.get(request.action, ()) if item is not None and outcome.ok]
     if follow and item is not None:
-        buttons = request_buttons(None, fixes_for(deps, follow, item))
+        buttons = request_buttons(None, fixes_for(deps, follow, item), lang=lang)
         if buttons:
             reply.blocks.append({"type": "actions", "block_id": "follow", "elements": buttons})
     _post(deps, client, request, reply)
@@ -130,7 +139,11 @@ def refresh_card(deps: Deps, client: Any, request_id: str) -> None:
     request = deps.ledger.get(request_id)
     if request is None or not request.card_ts:
         return
-    reply = Reply(text=card_text(request), blocks=card_blocks(request, now=deps.clock()))
+    lang = request_lang(deps, request.id)
+    reply = Reply(
+        text=card_text(request, lang=lang),
+        blocks=card_blocks(request, now=deps.clock(), lang=lang),
+    )
     update_message(deps, client, request.channel, request.card_ts, reply)
 
 
@@ -181,10 +194,13 @@ def _failed(deps: Deps, client: Any, request: ApprovalRequest, exc: Exception) -
     deps.ledger.audit("failed", actor=BOT, request=request, correlation_id=corr, **fields)
     deps.metrics.actions_failed.labels(request.action).inc()
     refresh_card(deps, client, request.id)
-    sentence = error_sentence(exc) if isinstance(exc, ActionError) else None
+    lang = request_lang(deps, request.id)
+    said = error_sentence(exc, lang) if isinstance(exc, ActionError) else None
     if corr:
-        sentence = f"{sentence or 'The Azure call failed.'} Correlation id: {corr}."
-    _post(deps, client, request, failure_reply(ref, sentence))
+        said = sentence(
+            "with_correlation", lang, sentence=said or sentence("azure_failed", lang), corr=corr
+        )
+    _post(deps, client, request, failure_reply(ref, said, lang=lang))
 
 
 def _post(deps: Deps, client: Any, request: ApprovalRequest, reply: Reply) -> None:
@@ -196,12 +212,13 @@ def _follow(deps: Deps, client: Any, request: ApprovalRequest, vault: VaultRef, 
     assert deps.background is not None
     assert deps.ledger is not None
     ledger = deps.ledger
+    lang = request_lang(deps, request.id)
 
     def done(status: str) -> None:
         ledger.audit("job_finished", actor=BOT, request=request, job_id=job, status=status)
-        text = f"Backup job {job} finished: {status}."
+        text = sentence("job_finished", lang, job=job, status=status)
         if status in ("", "InProgress", "timeout"):
-            text = f"Backup job {job} is still running; I stopped watching it. Check the portal."
+            text = sentence("job_still_running", lang, job=job)
         _post(deps, client, request, notice_reply(text, "job"))
 
     deps.background.follow_job(deps.azure, vault, job, done)

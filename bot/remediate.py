@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -28,21 +28,32 @@ from actions.remediations import REMEDIATIONS
 from actions.resources import Job, Outcome, ProtectedVm
 from bot.blocks.actions import action_label, card_blocks, card_text, outcome_reply
 from bot.blocks.pack import Reply
-from bot.execution import BOT, LEASE_STALE, execute, item_of, refresh_card
+from bot.execution import BOT, LEASE_STALE, execute, item_of, refresh_card, request_lang
 from bot.listeners import Deps
 from bot.logging import new_ref
 from bot.replies import post_one, post_private
-from bot.sentences import REFUSALS, UNKNOWN_ACTION
-from bot.vm_choice import failure_reply
+from bot.sentences import UNKNOWN_ACTION, check_hint, not_allowed, refusal, sentence
+from bot.vm_choice import failure_reply, reader_lang
+from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
 
 
 def request_fix(
-    deps: Deps, client: Any, item: ProtectedVm, *, name: str, user: str, channel: str, thread: str
+    deps: Deps,
+    client: Any,
+    item: ProtectedVm,
+    *,
+    name: str,
+    user: str,
+    channel: str,
+    thread: str,
+    lang: Lang | None = None,
 ) -> ApprovalRequest | None:
-    """Plan ``name`` on ``item`` with default params and post its approval card; None if refused."""
+    """Plan ``name`` on ``item`` with default params and post its approval card; None if refused.
+    The card, its updates and the outcome are written in ``lang`` (default: ``user``'s)."""
     assert deps.ledger is not None
+    lang = lang or reader_lang(deps, client, user)
     assert deps.guardrails is not None
     remediation = REMEDIATIONS.get(name)
     try:
@@ -57,7 +68,7 @@ def request_fix(
             raise NotAllowed(plan.blocked)
     except NotAllowed as exc:
         deps.ledger.audit("refused", actor=user, action=name, reason=str(exc), vm=item.vm.id)
-        post_private(deps, client, channel, user, str(exc), thread)
+        post_private(deps, client, channel, user, not_allowed(str(exc), lang), thread)
         return None
     target = {"vault": item.vault.id, "vm": item.vm.id}
     request = new_request(
@@ -70,10 +81,10 @@ def request_fix(
         now=deps.clock(),
         ttl=deps.approval_ttl,
     )
-    deps.ledger.add(request)
+    deps.ledger.add(request, lang=lang)
     deps.ledger.audit("requested", actor=user, request=request, vm=item.vm.id)
     deps.metrics.actions_requested.labels(name).inc()
-    reply = Reply(text=card_text(request), blocks=card_blocks(request))
+    reply = Reply(text=card_text(request, lang=lang), blocks=card_blocks(request, lang=lang))
     ts = post_one(deps, client, channel, thread, reply, "card")
     if ts is not None:
         deps.ledger.set_card(request.id, ts)
@@ -88,21 +99,23 @@ def decide(deps: Deps, client: Any, raw: str, *, user: str, channel: str, approv
     request = deps.ledger.get(request_id) if request_id else None
     if request is None:
         deps.ledger.audit("refused", actor=user, reason=Refusal.TAMPERED.value, value=raw[:200])
-        post_private(deps, client, channel, user, REFUSALS[Refusal.TAMPERED])
+        lang = reader_lang(deps, client, user)
+        post_private(deps, client, channel, user, refusal(Refusal.TAMPERED, lang))
         return
     now = deps.clock()
     check = check_approve if approve else check_reject
     is_approver = deps.approvers.is_approver(client, user)
-    refusal = check(request, user=user, is_approver=is_approver, presented_hash=presented, now=now)
+    why = check(request, user=user, is_approver=is_approver, presented_hash=presented, now=now)
     to = Status.APPROVED if approve else Status.REJECTED
-    if refusal is None and not deps.ledger.transition(
+    if why is None and not deps.ledger.transition(
         request.id, Status.PENDING, to, decided_by=user, decided_at=now
     ):
-        refusal = Refusal.ALREADY_DECIDED  # another click (or replica) won the race
-    if refusal is not None:
-        deps.ledger.audit("refused", actor=user, request=request, reason=refusal.value)
-        post_private(deps, client, request.channel, user, REFUSALS[refusal], request.thread_ts)
-        if refusal == Refusal.EXPIRED:
+        why = Refusal.ALREADY_DECIDED  # another click (or replica) won the race
+    if why is not None:
+        deps.ledger.audit("refused", actor=user, request=request, reason=why.value)
+        said = refusal(why, reader_lang(deps, client, user))
+        post_private(deps, client, request.channel, user, said, request.thread_ts)
+        if why == Refusal.EXPIRED:
             expire(deps, client, request)
         return
     deps.ledger.audit("approved" if approve else "rejected", actor=user, request=request)
@@ -148,15 +161,6 @@ def _decision_value(raw: str) -> tuple[str, str]:
     return rid, digest
 
 
-# What to look at when a change may or may not have happened (its replica died mid-call).
-CHECK = {
-    "trigger_backup": "the vault's backup jobs for this VM",
-    "cancel_job": "the job's status in the vault's backup jobs",
-    "remove_snapshot_extension": "the VM's extensions (VMSnapshot)",
-    "remove_rg_lock": "the locks of the restore points' resource group",
-    "delete_restore_point_collection": "the restore-point collections of the VM",
-    "resume_protection": "the VM's protection state in the vault",
-}
 CLOCK_SKEW = timedelta(seconds=5)  # Azure's clock against ours, when matching a job to a request
 
 
@@ -189,11 +193,9 @@ def _not_started(deps: Deps, client: Any, request: ApprovalRequest) -> int:
         return 0
     deps.ledger.audit("failed", actor=BOT, request=request, **outcome)
     refresh_card(deps, client, request.id)
-    sentence = (
-        f"{action_label(request.action)} was approved but never started: the bot was down "
-        "longer than an approval lasts. Nothing was changed in Azure; ask again if still needed."
-    )
-    _tell(deps, client, request, failure_reply(ref, sentence))
+    lang = request_lang(deps, request.id)
+    said = sentence("not_started", lang, action=action_label(request.action, lang))
+    _tell(deps, client, request, failure_reply(ref, said, lang=lang))
     return 1
 
 
@@ -205,10 +207,7 @@ def _interrupted(
     ref = new_ref()
     if job is not None:
         done = Outcome(
-            ok=True,
-            summary=f"Backup of {job.entity} started (confirmed after the replica running it "
-            "stopped).",
-            job_id=job.name,
+            ok=True, summary=sentence("confirmed_backup", "en", entity=job.entity), job_id=job.name
         )
         outcome: dict[str, Any] = {**asdict(done), "interrupted": True, "runner": runner}
         to = Status.SUCCEEDED
@@ -229,16 +228,18 @@ def _interrupted(
     counter = deps.metrics.actions_executed if job else deps.metrics.actions_failed
     counter.labels(request.action).inc()
     refresh_card(deps, client, request.id)
+    lang = request_lang(deps, request.id)
     if job is not None:
-        _tell(deps, client, request, outcome_reply(request, done))
+        shown = replace(done, summary=sentence("confirmed_backup", lang, entity=job.entity))
+        _tell(deps, client, request, outcome_reply(request, shown, lang=lang))
         return 1
-    sentence = (
-        f"{action_label(request.action)} was interrupted: the bot replica running it stopped "
-        "before Azure answered. Whether the change happened is not known, and I will not repeat "
-        f"it blindly. Check {CHECK.get(request.action, 'the resource in the Azure portal')}, "
-        "then ask again if it is still needed."
+    said = sentence(
+        "interrupted",
+        lang,
+        action=action_label(request.action, lang),
+        check=check_hint(request.action, lang),
     )
-    _tell(deps, client, request, failure_reply(ref, sentence))
+    _tell(deps, client, request, failure_reply(ref, said, lang=lang))
     return 1
 
 

@@ -15,10 +15,13 @@ from actions.resources import ProtectedVm
 from bot.blocks.actions import chosen_reply, item_key, notice_reply, pick_vm_reply, report_reply
 from bot.listeners import Deps
 from bot.logging import new_ref
-from bot.replies import failure_text, post_one, thread_root_text
+from bot.replies import choose_lang, failure_text, post_one, thread_root_text
+from bot.sentences import sentence
 from bot.threads import recall, remember
 from knowledge.answer import compose
+from knowledge.lang import detect_lang
 from knowledge.matcher import Match
+from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,11 @@ def thread_of(body: dict[str, Any]) -> tuple[str, str | None]:
         return channel, None  # an ephemeral message has no ts to thread under
     thread = message.get("thread_ts") or container.get("thread_ts") or message.get("ts")
     return channel, str(thread) if thread else None
+
+
+def reader_lang(deps: Deps, client: Any, user: str | None) -> Lang:
+    """The language of whoever clicked: their Slack locale (zh-* -> zh-TW), else English."""
+    return choose_lang(deps, client, user, override=None, paste=None)
 
 
 def current_item(deps: Deps, channel: str, thread_ts: str | None) -> ProtectedVm | None:
@@ -70,13 +78,19 @@ def fixes_for(deps: Deps, names: Sequence[str], item: ProtectedVm) -> list[str]:
 
 
 def settle_item(
-    deps: Deps, client: Any, channel: str, thread_ts: str | None, code: str | None
+    deps: Deps,
+    client: Any,
+    channel: str,
+    thread_ts: str | None,
+    code: str | None,
+    *,
+    lang: Lang = "en",
 ) -> ProtectedVm | None:
     """The thread's VM: remembered, else named by the thread's first message; else the menu."""
     item = current_item(deps, channel, thread_ts)
     if item is not None or thread_ts is None or deps.resolver is None:
         if item is None:
-            offer_menu(deps, client, channel, thread_ts, code)
+            offer_menu(deps, client, channel, thread_ts, code, lang=lang)
         return item
     # A click can beat the lookup that follows the answer; the paste itself still names the VM.
     paste = thread_root_text(deps, client, channel, thread_ts)
@@ -84,7 +98,7 @@ def settle_item(
     if found:
         remember(deps.store, channel, thread_ts, found[0], PASTE)
         return found[0]
-    offer_menu(deps, client, channel, thread_ts, code, paste=paste)
+    offer_menu(deps, client, channel, thread_ts, code, paste=paste, lang=lang)
     return None
 
 
@@ -96,34 +110,50 @@ def offer_menu(
     code: str | None,
     *,
     paste: str = "",
+    lang: Lang = "en",
 ) -> None:
     """Post the "Pick the VM" menu, narrowed to the VMs whose latest failure fits ``code``; first
     say so when the paste names a VM that no configured vault protects."""
     assert deps.resolver is not None
     for name in _named_vms(paste):
-        text = (
-            f"VM {name} is not protected by a vault this bot may use (BACKUP_FIX_VAULTS), "
-            "so I won't read or change it."
-        )
+        text = sentence("vm_not_allowed", lang, name=name)
         post_one(deps, client, channel, thread_ts, notice_reply(text, "not_allowed"), "refusal")
     items = deps.resolver.pick_list(matched_code=code or None)
-    post_one(deps, client, channel, thread_ts, pick_vm_reply(items, code), "pick_vm")
+    post_one(deps, client, channel, thread_ts, pick_vm_reply(items, code, lang=lang), "pick_vm")
 
 
 def after_answer(
-    deps: Deps, client: Any, channel: str, thread_ts: str, paste: str, matches: Sequence[Match]
+    deps: Deps,
+    client: Any,
+    channel: str,
+    thread_ts: str,
+    paste: str,
+    matches: Sequence[Match],
+    *,
+    lang: Lang | None = None,
 ) -> None:
-    """When an answer offers Azure actions, settle which VM the thread is about."""
+    """When an answer offers Azure actions, settle which VM the thread is about; ``lang`` is
+    the answer's (without it, the paste's language, else English)."""
     if not deps.azure_ready:
         return
+    lang = lang or detect_lang(paste) or "en"
     for m in matches:
         answer = compose(m.entry, deps.kb, "en", code=m.code)
         if set(answer.diagnostics + answer.remediations) & deps.actions:
-            introduce(deps, client, channel, thread_ts, paste, m.entry.code)
+            introduce(deps, client, channel, thread_ts, paste, m.entry.code, lang=lang)
             return
 
 
-def introduce(deps: Deps, client: Any, channel: str, thread_ts: str, paste: str, code: str) -> None:
+def introduce(
+    deps: Deps,
+    client: Any,
+    channel: str,
+    thread_ts: str,
+    paste: str,
+    code: str,
+    *,
+    lang: Lang = "en",
+) -> None:
     """After an answer: the VM the paste names (and its latest job), else the menu."""
     earlier = recall(deps.store, channel, thread_ts)
     if not deps.azure_ready or (earlier is not None and earlier.chosen_by != PASTE):
@@ -132,13 +162,13 @@ def introduce(deps: Deps, client: Any, channel: str, thread_ts: str, paste: str,
         assert deps.resolver is not None
         found = deps.resolver.resolve(paste)
         if found:
-            choose(deps, client, channel, thread_ts, found[0], code, user=None)
+            choose(deps, client, channel, thread_ts, found[0], code, user=None, lang=lang)
         else:
-            offer_menu(deps, client, channel, thread_ts, code, paste=paste)
+            offer_menu(deps, client, channel, thread_ts, code, paste=paste, lang=lang)
     except ActionError:
         ref = new_ref()
         log.exception("could not find the VM", extra={"ref": ref})
-        post_one(deps, client, channel, thread_ts, failure_reply(ref), "failure")
+        post_one(deps, client, channel, thread_ts, failure_reply(ref, lang=lang), "failure")
 
 
 def choose(
@@ -150,22 +180,24 @@ def choose(
     code: str | None,
     *,
     user: str | None,
+    lang: Lang = "en",
 ) -> None:
     """Remember ``item`` for the thread and post its latest job's error against ``code``."""
     remember(deps.store, channel, thread_ts, item, user or PASTE)
-    post_one(deps, client, channel, thread_ts, chosen_reply(item, user), "vm")
+    post_one(deps, client, channel, thread_ts, chosen_reply(item, user, lang=lang), "vm")
     ctx = Context(item=item, api=deps.azure, now=deps.clock())
     report = JobDetails().run(ctx, matched_code=code or None)
     deps.metrics.diagnostics.labels(report.action).inc()
     fixes = fixes_for(deps, report.suggestions, item)
-    post_one(deps, client, channel, thread_ts, report_reply(report, code, fixes), "report")
+    reply = report_reply(report, code, fixes, lang=lang)
+    post_one(deps, client, channel, thread_ts, reply, "report")
 
 
 def _named_vms(paste: str) -> list[str]:
     return list(dict.fromkeys(m[1] for m in _VM_IDS.finditer(paste)))[:3]
 
 
-def failure_reply(ref: str, sentence: str | None = None) -> Any:
+def failure_reply(ref: str, said: str | None = None, *, lang: Lang = "en") -> Any:
     """The fixed failure sentence with its reference id (never the exception's text)."""
-    text = f"{sentence} Reference: {ref}" if sentence else failure_text("en", ref)
-    return notice_reply(text, "failure")
+    text = sentence("failed_with_ref", lang, sentence=said, ref=ref) if said else None
+    return notice_reply(text or failure_text(lang, ref), "failure")

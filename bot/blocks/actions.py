@@ -1,6 +1,8 @@
 """Block Kit for diagnostics and remediations: the VM menu, reports, approval cards, outcomes.
 
-Pure functions, no Slack calls. Every user-provided or Azure-provided string is escaped.
+Pure functions, no Slack calls. Every user-provided or Azure-provided string is escaped. The
+words around them come in the reader's language (``lang``, English by default); the plan text
+and Azure's own values stay as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from actions.names import LABELS as ACTION_LABELS
 from actions.names import is_diagnostic
 from actions.resources import Outcome, ProtectedVm
 from bot import ids
+from bot.blocks.labels import finding_label, label
 from bot.blocks.pack import Reply
 from bot.blocks.text import (
     MAX_TEXT,
@@ -30,26 +33,28 @@ from bot.blocks.text import (
     section,
     shorten,
     text_blocks,
+    tr,
     value,
 )
+from knowledge.model import Lang
 
 MAX_OPTIONS = 100  # Slack's cap on a static_select
 MAX_OPTION_VALUE = 150
 MARKS = {True: "✅", False: "⚠️", None: "•"}
-STATES = {
-    Status.PENDING: "⏳ Waiting for approval",
-    Status.APPROVED: "▶️ Approved by {by}: running…",
-    Status.RUNNING: "▶️ Approved by {by}: running…",
-    Status.SUCCEEDED: "✅ Approved by {by}: done",
-    Status.FAILED: "❌ Approved by {by}: failed",
-    Status.REJECTED: "🚫 Rejected by {by}",
-    Status.EXPIRED: "⌛ Expired: nobody approved it in time",
+STATES = {  # the label of the card's state line
+    Status.PENDING: "state_pending",
+    Status.APPROVED: "state_running",
+    Status.RUNNING: "state_running",
+    Status.SUCCEEDED: "state_succeeded",
+    Status.FAILED: "state_failed",
+    Status.REJECTED: "state_rejected",
+    Status.EXPIRED: "state_expired",
 }
 
 
-def action_label(name: str) -> str:
-    """The button label of an action (English: the approval flow's words are English)."""
-    return ACTION_LABELS.get(name, {}).get("en", name)
+def action_label(name: str, lang: Lang = "en") -> str:
+    """The button label of an action in ``lang`` (its name when it has none)."""
+    return ACTION_LABELS.get(name, {}).get(lang, name)
 
 
 def item_key(item: ProtectedVm) -> str:
@@ -58,28 +63,28 @@ def item_key(item: ProtectedVm) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def _item_line(item: ProtectedVm) -> str:
+def _item_line(item: ProtectedVm, lang: Lang) -> str:
     state = ", ".join(s for s in (item.protection_state, item.last_backup_status) if s)
-    return f"{item.friendly_name or item.vm.name} ({state or 'unknown'})"
+    return f"{item.friendly_name or item.vm.name} ({state or label('vm_state_unknown', lang)})"
 
 
-def pick_vm_reply(items: Sequence[ProtectedVm], code: str | None) -> Reply:
+def pick_vm_reply(items: Sequence[ProtectedVm], code: str | None, *, lang: Lang = "en") -> Reply:
     """The "Pick the VM" menu; each option's value is ``key|code``."""
     options = [
         {
-            "text": {"type": "plain_text", "text": shorten(_item_line(i), 75)},
+            "text": {"type": "plain_text", "text": shorten(_item_line(i, lang), 75)},
             "value": f"{item_key(i)}|{code or ''}"[:MAX_OPTION_VALUE],
         }
         for i in items[:MAX_OPTIONS]
     ]
     if not options:
-        text = "None of the configured vaults protects a VM I can act on."
+        text = label("pick_none", lang)
         return Reply(text=text, blocks=[section(escape(text), "pick_vm_none")])
-    text = "Which VM is this about? Pick it to run checks and fixes on it."
+    text = label("pick_text", lang)
     select = {
         "type": "static_select",
         "action_id": ids.PICK_VM,
-        "placeholder": {"type": "plain_text", "text": "Pick the VM"},
+        "placeholder": {"type": "plain_text", "text": label("pick_placeholder", lang)},
         "options": options,
     }
     return Reply(
@@ -87,37 +92,45 @@ def pick_vm_reply(items: Sequence[ProtectedVm], code: str | None) -> Reply:
     )
 
 
-def chosen_reply(item: ProtectedVm, user: str | None) -> Reply:
+def chosen_reply(item: ProtectedVm, user: str | None, *, lang: Lang = "en") -> Reply:
     """The line that says which VM the thread is now about."""
-    by = f" (chosen by <@{escape(user)}>)" if user else ""
-    text = (
-        f"This thread is about *{escape(item.friendly_name or item.vm.name)}* in vault "
-        f"*{escape(item.vault.name)}*{by}: protection {escape(item.protection_state or '?')}, "
-        f"health {escape(item.health_status or '?')}, last backup "
-        f"{escape(item.last_backup_status or '?')}."
+    name = item.friendly_name or item.vm.name
+    text = tr(
+        "chosen",
+        lang,
+        vm=escape(name),
+        vault=escape(item.vault.name),
+        by=tr("chosen_by", lang, user=f"<@{escape(user)}>") if user else "",
+        protection=escape(item.protection_state or "?"),
+        health=escape(item.health_status or "?"),
+        last=escape(item.last_backup_status or "?"),
     )
-    return Reply(text=f"VM: {item.friendly_name or item.vm.name}", blocks=[section(text, "vm")])
+    return Reply(text=label("chosen_text", lang).format(vm=name), blocks=[section(text, "vm")])
 
 
-def report_reply(report: Report, code: str | None, requestable: Sequence[str]) -> Reply:
+def report_reply(
+    report: Report, code: str | None, requestable: Sequence[str], *, lang: Lang = "en"
+) -> Reply:
     """A diagnostic's findings, summary and request buttons for the fixes it suggests."""
-    title = f"{action_label(report.action)}: {report.target}"
-    lines = [f"{MARKS[f.ok]} *{escape(f.label)}*: {escape(f.value)}" for f in report.findings]
+    title = f"{action_label(report.action, lang)}: {report.target}"
+    lines = [
+        f"{MARKS[f.ok]} *{escape(finding_label(f.label, lang))}*: {escape(f.value)}"
+        for f in report.findings
+    ]
+    summary = finding_label(report.summary, lang)
     blocks: list[Block] = [header(title, "report")]
-    blocks += text_blocks("\n".join(lines) or "Nothing to report.", "findings")
-    if report.summary:
-        blocks.append(context(escape(report.summary), "summary"))
-    blocks += actions(request_buttons(code, requestable), "requests")
-    return Reply(
-        text=cut_mrkdwn(escape(f"{title}. {report.summary}"), MAX_TEXT), blocks=blocks[:50]
-    )
+    blocks += text_blocks("\n".join(lines) or tr("nothing_to_report", lang), "findings")
+    if summary:
+        blocks.append(context(escape(summary), "summary"))
+    blocks += actions(request_buttons(code, requestable, lang=lang), "requests")
+    return Reply(text=cut_mrkdwn(escape(f"{title}. {summary}"), MAX_TEXT), blocks=blocks[:50])
 
 
-def request_buttons(code: str | None, names: Sequence[str]) -> list[Block]:
+def request_buttons(code: str | None, names: Sequence[str], *, lang: Lang = "en") -> list[Block]:
     """Buttons asking for remediations (and running diagnostics) on the thread's VM."""
     return [
         button(
-            action_label(n),
+            action_label(n, lang),
             ids.diagnose_id(n) if is_diagnostic(n) else ids.request_id(n),
             value({"code": code or "", "action": n}),
         )
@@ -125,55 +138,61 @@ def request_buttons(code: str | None, names: Sequence[str]) -> list[Block]:
     ]
 
 
-def card_blocks(request: ApprovalRequest, *, now: datetime | None = None) -> list[Block]:
+def card_blocks(
+    request: ApprovalRequest, *, now: datetime | None = None, lang: Lang = "en"
+) -> list[Block]:
     """The approval card in the state ``request`` is in; buttons only while it is pending."""
     pending = request.status == Status.PENDING and (now is None or not request.expired(now))
     status = request.status if pending or request.status != Status.PENDING else Status.EXPIRED
-    state = STATES[status].format(by=f"<@{escape(request.decided_by or '?')}>")
+    by = f"<@{escape(request.decided_by or '?')}>"
+    state = tr(STATES[status], lang, by=by)  # unused placeholders are ignored by format()
     expires = request.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    who = tr(
+        "card_who",
+        lang,
+        user=f"<@{escape(request.requester)}>",
+        expires=expires,
+        id=escape(request.id),
+        hash=request.plan_hash[:12],
+    )
     blocks: list[Block] = [
-        header(f"Approval needed: {action_label(request.action)}", "card"),
+        header(label("card_title", lang).format(action=action_label(request.action, lang)), "card"),
         section(cut_mrkdwn(f"```{escape(request.plan)}```", MAX_TEXT), "plan"),
-        context(
-            f"Requested by <@{escape(request.requester)}> · expires {expires} · "
-            f"request `{escape(request.id)}` · plan `{request.plan_hash[:12]}`",
-            "who",
-        ),
+        context(who, "who"),
         section(state, "state"),
     ]
     if pending:
         data = value({"id": request.id, "hash": request.plan_hash})
         blocks += actions(
             [
-                button("Approve", ids.APPROVE, data, style="primary"),
-                button("Reject", ids.REJECT, data, style="danger"),
+                button(label("approve", lang), ids.APPROVE, data, style="primary"),
+                button(label("reject", lang), ids.REJECT, data, style="danger"),
             ],
             "decide",
         )
     return blocks
 
 
-def card_text(request: ApprovalRequest) -> str:
+def card_text(request: ApprovalRequest, *, lang: Lang = "en") -> str:
     """The card's fallback text (notifications)."""
-    return f"Approval needed: {action_label(request.action)} (request {request.id})"
+    action = action_label(request.action, lang)
+    return label("card_text", lang).format(action=action, id=request.id)
 
 
-def outcome_reply(request: ApprovalRequest, outcome: Outcome) -> Reply:
+def outcome_reply(request: ApprovalRequest, outcome: Outcome, *, lang: Lang = "en") -> Reply:
     """What a remediation did: summary, Azure job id, portal link, correlation id."""
     mark = "✅" if outcome.ok else "❌"
-    lines = [f"{mark} *{escape(action_label(request.action))}*: {escape(outcome.summary)}"]
+    action = action_label(request.action, lang)
+    lines = [f"{mark} *{escape(action)}*: {escape(outcome.summary)}"]
     if outcome.job_id:
-        lines.append(f"Azure job: `{escape(outcome.job_id)}`")
+        lines.append(tr("azure_job", lang, job=escape(outcome.job_id)))
     if outcome.portal_url:
-        lines.append(link(outcome.portal_url, "Open in the Azure portal"))
+        lines.append(link(outcome.portal_url, label("open_portal", lang)))
     lines += [f"{escape(k)}: {escape(v)}" for k, v in outcome.details.items()]
     blocks = text_blocks("\n".join(lines), "outcome")
     if outcome.correlation_id:
-        blocks.append(context(f"correlation id `{escape(outcome.correlation_id)}`", "corr"))
-    return Reply(
-        text=cut_mrkdwn(f"{action_label(request.action)}: {outcome.summary}", MAX_TEXT),
-        blocks=blocks,
-    )
+        blocks.append(context(tr("correlation", lang, id=escape(outcome.correlation_id)), "corr"))
+    return Reply(text=cut_mrkdwn(f"{action}: {outcome.summary}", MAX_TEXT), blocks=blocks)
 
 
 def notice_reply(text: str, name: str = "notice") -> Reply:
@@ -183,26 +202,26 @@ def notice_reply(text: str, name: str = "notice") -> Reply:
     )
 
 
-def audit_reply(records: Sequence[AuditRecord]) -> Reply:
+def audit_reply(records: Sequence[AuditRecord], *, lang: Lang = "en") -> Reply:
     """The last audit records, one line each."""
     if not records:
-        return notice_reply("The audit trail is empty.", "audit")
-    lines = [escape(audit_line(r)) for r in records]
+        return notice_reply(label("audit_empty", lang), "audit")
+    lines = [escape(audit_line(r, lang=lang)) for r in records]
+    title = label("audit_title", lang)
     return Reply(
-        text="Audit trail",
-        blocks=[header("Audit trail", "audit"), *text_blocks("\n".join(lines), "records")],
+        text=title, blocks=[header(title, "audit"), *text_blocks("\n".join(lines), "records")]
     )
 
 
-def audit_line(r: AuditRecord) -> str:
-    """One audit record as one line of text."""
-    parts = [f"#{r.seq}", r.at, r.event, f"by {r.actor}"]
+def audit_line(r: AuditRecord, *, lang: Lang = "en") -> str:
+    """One audit record as one line of text (event names and ids stay as recorded)."""
+    parts = [f"#{r.seq}", r.at, r.event, label("audit_by", lang).format(actor=r.actor)]
     if r.request_id:
-        parts.append(f"request {r.request_id} ({r.action})")
+        parts.append(label("audit_request", lang).format(id=r.request_id, action=r.action))
     if r.plan_hash:
-        parts.append(f"plan {r.plan_hash[:12]}")
+        parts.append(label("audit_plan", lang).format(hash=r.plan_hash[:12]))
     if r.correlation_id:
-        parts.append(f"corr {r.correlation_id}")
+        parts.append(label("audit_corr", lang).format(id=r.correlation_id))
     if r.detail:
         parts.append(" ".join(f"{k}={v}" for k, v in sorted(r.detail.items())))
     return " ".join(parts)

@@ -57,9 +57,102 @@ LABELS: Final[dict[str, dict[Lang, str]]] = {
         "zh-TW": "在我所在的頻道中貼上錯誤訊息，我會在討論串中回覆。",
     },
     "list_title": {"en": "Known error codes ({count})", "zh-TW": "已知的錯誤碼 ({count})"},
+    # Diagnostics and approvals (bot/blocks/actions.py)
+    "vm_state_unknown": {"en": "unknown", "zh-TW": "不明"},
+    "pick_none": {
+        "en": "None of the configured vaults protects a VM I can act on.",
+        "zh-TW": "設定的復原服務保存庫都沒有保護我可以處理的虛擬機器。",
+    },
+    "pick_text": {
+        "en": "Which VM is this about? Pick it to run checks and fixes on it.",
+        "zh-TW": "這是關於哪一台虛擬機器？請選擇它，以便對它執行檢查與修復。",
+    },
+    "pick_placeholder": {"en": "Pick the VM", "zh-TW": "選擇虛擬機器"},
+    "chosen": {
+        "en": "This thread is about *{vm}* in vault *{vault}*{by}: protection {protection}, "
+        "health {health}, last backup {last}.",
+        "zh-TW": "此討論串討論的是復原服務保存庫 *{vault}* 中的 *{vm}*{by}：保護狀態 {protection}、"
+        "健康狀態 {health}、上次備份 {last}。",
+    },
+    "chosen_by": {"en": " (chosen by {user})", "zh-TW": " (由 {user} 選擇)"},
+    "chosen_text": {"en": "VM: {vm}", "zh-TW": "虛擬機器：{vm}"},
+    "nothing_to_report": {"en": "Nothing to report.", "zh-TW": "沒有需要回報的內容。"},
+    "card_title": {"en": "Approval needed: {action}", "zh-TW": "需要核准：{action}"},
+    "card_text": {
+        "en": "Approval needed: {action} (request {id})",
+        "zh-TW": "需要核准：{action} (要求 {id})",
+    },
+    "card_who": {
+        "en": "Requested by {user} · expires {expires} · request `{id}` · plan `{hash}`",
+        "zh-TW": "要求者 {user} · 到期 {expires} · 要求 `{id}` · 計畫 `{hash}`",
+    },
+    "approve": {"en": "Approve", "zh-TW": "核准"},
+    "reject": {"en": "Reject", "zh-TW": "拒絕"},
+    "state_pending": {"en": "⏳ Waiting for approval", "zh-TW": "⏳ 等待核准"},
+    "state_running": {
+        "en": "▶️ Approved by {by}: running…",
+        "zh-TW": "▶️ 已由 {by} 核准：執行中…",
+    },
+    "state_succeeded": {"en": "✅ Approved by {by}: done", "zh-TW": "✅ 已由 {by} 核准：完成"},
+    "state_failed": {"en": "❌ Approved by {by}: failed", "zh-TW": "❌ 已由 {by} 核准：失敗"},
+    "state_rejected": {"en": "🚫 Rejected by {by}", "zh-TW": "🚫 已由 {by} 拒絕"},
+    "state_expired": {
+        "en": "⌛ Expired: nobody approved it in time",
+        "zh-TW": "⌛ 已到期：沒有人及時核准",
+    },
+    "azure_job": {"en": "Azure job: `{job}`", "zh-TW": "Azure 作業：`{job}`"},
+    "open_portal": {"en": "Open in the Azure portal", "zh-TW": "在 Azure 入口網站中開啟"},
+    "correlation": {"en": "correlation id `{id}`", "zh-TW": "相互關聯識別碼 `{id}`"},
+    "audit_empty": {"en": "The audit trail is empty.", "zh-TW": "稽核記錄是空的。"},
+    "audit_title": {"en": "Audit trail", "zh-TW": "稽核記錄"},
+    "audit_by": {"en": "by {actor}", "zh-TW": "執行者 {actor}"},
+    "audit_request": {"en": "request {id} ({action})", "zh-TW": "要求 {id} ({action})"},
+    "audit_plan": {"en": "plan {hash}", "zh-TW": "計畫 {hash}"},
+    "audit_corr": {"en": "corr {id}", "zh-TW": "相互關聯 {id}"},
 }
+
+# The fixed labels and summaries of diagnostic findings (English, from actions/diagnostics/),
+# for zh-TW readers. A label missing here (a resource name, say) is shown as it is.
+FINDINGS: Final[dict[str, str]] = {
+    "Failed jobs": "失敗的作業",
+    "Job": "作業",
+    "Error code": "錯誤碼",
+    "Error": "錯誤",
+    "Message": "訊息",
+    "Recommendation": "建議",
+    "Pasted error": "貼上的錯誤",
+    "Locks": "鎖定",
+    "Protection state": "保護狀態",
+    "Health": "健康狀態",
+    "Last backup": "上次備份",
+    "Running job": "執行中的作業",
+    "Total": "總計",
+    "Power state": "電源狀態",
+    "Provisioning state": "佈建狀態",
+    "Guest agent": "客體代理程式",
+    "Agent version": "代理程式版本",
+    "Agent message": "代理程式訊息",
+    "Snapshot extension": "快照集延伸模組",
+    "Protection is healthy.": "保護狀態正常。",
+    "No lock blocks Azure Backup.": "沒有鎖定阻擋 Azure 備份。",
+    "Agent and snapshot extension look fine.": "代理程式與快照集延伸模組看起來正常。",
+}
+# Labels that start with a fixed word and go on with a name ("Extension VMSnapshot").
+FINDING_PREFIXES: Final[dict[str, str]] = {"Extension ": "延伸模組 ", "Task ": "工作 "}
 
 
 def label(key: str, lang: Lang) -> str:
     """The raw (unescaped) label ``key`` in ``lang``."""
     return LABELS[key][lang]
+
+
+def finding_label(text: str, lang: Lang) -> str:
+    """A diagnostic's fixed English label or summary in ``lang``; unknown ones stay English."""
+    if lang == "en":
+        return text
+    if text in FINDINGS:
+        return FINDINGS[text]
+    for prefix, translated in FINDING_PREFIXES.items():
+        if text.startswith(prefix):
+            return translated + text[len(prefix) :]
+    return text

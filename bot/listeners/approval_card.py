@@ -12,7 +12,7 @@ from bot import ids
 from bot.listeners import Deps, guard
 from bot.remediate import decide
 from bot.replies import failure_text, post_private
-from bot.vm_choice import thread_of
+from bot.vm_choice import reader_lang, thread_of
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ def register(app: App, deps: Deps) -> None:
         channel, thread = thread_of(body)
 
         def notify(ref: str) -> None:
-            post_private(deps, client, channel, user, failure_text("en", ref), thread)
+            lang = reader_lang(deps, client, user)
+            post_private(deps, client, channel, user, failure_text(lang, ref), thread)
 
         with guard(deps, "approval", log, notify):
             raw = str(action.get("value") or "")

@@ -19,15 +19,17 @@ from bot.listeners import Deps, guard
 from bot.logging import new_ref
 from bot.remediate import request_fix
 from bot.replies import post_one, post_private
-from bot.sentences import NO_AZURE, UNKNOWN_ACTION, error_sentence
+from bot.sentences import error_sentence, sentence
 from bot.vm_choice import (
     choose,
     failure_reply,
     fixes_for,
     item_by_key,
+    reader_lang,
     settle_item,
     thread_of,
 )
+from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +52,17 @@ def clicked(body: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def run_diagnostic(
-    deps: Deps, client: Any, name: str, code: str, channel: str, thread: str | None
+    deps: Deps,
+    client: Any,
+    name: str,
+    code: str,
+    channel: str,
+    thread: str | None,
+    *,
+    lang: Lang = "en",
 ) -> None:
-    """Run one diagnostic on the thread's VM and post its report (background work)."""
-    item = settle_item(deps, client, channel, thread, code)
+    """Run one diagnostic on the thread's VM and post its report in ``lang`` (background)."""
+    item = settle_item(deps, client, channel, thread, code, lang=lang)
     if item is None:
         return
     try:
@@ -66,10 +75,12 @@ def run_diagnostic(
     except Exception as exc:
         ref = new_ref()
         log.exception("diagnostic failed", extra={"ref": ref, "action": name})
-        post_one(deps, client, channel, thread, failure_reply(ref, error_sentence(exc)), "failure")
+        reply = failure_reply(ref, error_sentence(exc, lang), lang=lang)
+        post_one(deps, client, channel, thread, reply, "failure")
         return
     deps.metrics.diagnostics.labels(name).inc()
-    post_one(deps, client, channel, thread, report_reply(report, code, fixes), "report")
+    reply = report_reply(report, code, fixes, lang=lang)
+    post_one(deps, client, channel, thread, reply, "report")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -78,10 +89,12 @@ def register(app: App, deps: Deps) -> None:
     def usable(client: WebClient, body: dict[str, Any], name: str, known: Any) -> bool:
         user, channel = clicked(body)[0], thread_of(body)[0]
         if not deps.azure_ready:
-            post_private(deps, client, channel, user, NO_AZURE)
+            said = sentence("no_azure", reader_lang(deps, client, user))
+            post_private(deps, client, channel, user, said)
             return False
         if name not in known:
-            post_private(deps, client, channel, user, UNKNOWN_ACTION)
+            said = sentence("unknown_action", reader_lang(deps, client, user))
+            post_private(deps, client, channel, user, said)
             return False
         return True
 
@@ -89,13 +102,16 @@ def register(app: App, deps: Deps) -> None:
         ack()
         deps.metrics.events.labels("diagnose").inc()
         with guard(deps, "diagnose", log):
-            _user, name, code = clicked(body)
+            user, name, code = clicked(body)
             if usable(client, body, name, DIAGNOSTICS):
                 channel, thread = thread_of(body)
                 assert deps.background is not None
-                deps.background.run(
-                    name, lambda: run_diagnostic(deps, client, name, code, channel, thread)
-                )
+
+                def work() -> None:
+                    lang = reader_lang(deps, client, user)  # users.info: off the listener
+                    run_diagnostic(deps, client, name, code, channel, thread, lang=lang)
+
+                deps.background.run(name, work)
 
     def on_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -105,10 +121,13 @@ def register(app: App, deps: Deps) -> None:
             if not usable(client, body, name, deps.actions):
                 return
             channel, thread = thread_of(body)
-            item = settle_item(deps, client, channel, thread, code)
+            lang = reader_lang(deps, client, user)
+            item = settle_item(deps, client, channel, thread, code, lang=lang)
             if item is None or thread is None:
                 return
-            request_fix(deps, client, item, name=name, user=user, channel=channel, thread=thread)
+            request_fix(
+                deps, client, item, name=name, user=user, channel=channel, thread=thread, lang=lang
+            )
 
     def on_pick(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -117,20 +136,24 @@ def register(app: App, deps: Deps) -> None:
             user = str((body.get("user") or {}).get("id") or "")
             channel, thread = thread_of(body)
             if not deps.azure_ready:
-                post_private(deps, client, channel, user, NO_AZURE)
+                said = sentence("no_azure", reader_lang(deps, client, user))
+                post_private(deps, client, channel, user, said)
                 return
             action = (body.get("actions") or [{}])[0]
             raw = str((action.get("selected_option") or {}).get("value") or "")
             key, _, code = raw.partition("|")
             item = item_by_key(deps, key)
             if item is None or thread is None:
-                post_private(deps, client, channel, user, UNKNOWN_ACTION)
+                said = sentence("unknown_action", reader_lang(deps, client, user))
+                post_private(deps, client, channel, user, said)
                 return
             assert deps.background is not None
-            deps.background.run(
-                "pick_vm",
-                lambda: choose(deps, client, channel, thread, item, code[:100], user=user),
-            )
+
+            def work() -> None:
+                lang = reader_lang(deps, client, user)
+                choose(deps, client, channel, thread, item, code[:100], user=user, lang=lang)
+
+            deps.background.run("pick_vm", work)
 
     app.action(DIAGNOSE)(on_diagnose)
     app.action(REQUEST)(on_request)
@@ -139,4 +162,10 @@ def register(app: App, deps: Deps) -> None:
 
 def _notifier(deps: Deps, client: WebClient, body: dict[str, Any]) -> Any:
     channel, thread = thread_of(body)
-    return lambda ref: post_one(deps, client, channel, thread, failure_reply(ref), "failure")
+    user = clicked(body)[0]
+
+    def notify(ref: str) -> None:
+        reply = failure_reply(ref, lang=reader_lang(deps, client, user))
+        post_one(deps, client, channel, thread, reply, "failure")
+
+    return notify

@@ -27,7 +27,7 @@ from bot.replies import (
     paste_hash,
     respond_all,
 )
-from bot.sentences import AUDIT_REFUSED
+from bot.sentences import sentence
 from bot.unmatched import note_unmatched
 from knowledge.model import Lang
 
@@ -57,7 +57,8 @@ def command_replies(
         lang = choose_lang(deps, client, user, override=override, paste=None)
         return [help_reply(lang)], "help"
     if word == "audit":
-        return [audit_command_reply(deps, client, user)], "audit"
+        lang = choose_lang(deps, client, user, override=override, paste=None)
+        return [audit_command_reply(deps, client, user, lang=lang)], "audit"
     if word == "list":
         lang = choose_lang(deps, client, user, override=override, paste=None)
         return list_replies(deps.kb, lang), "list"
@@ -79,14 +80,16 @@ def command_replies(
     return [no_match_reply(lang)], "no_match"
 
 
-def audit_command_reply(deps: Deps, client: WebClient, user: str | None) -> Reply:
+def audit_command_reply(
+    deps: Deps, client: WebClient, user: str | None, *, lang: Lang = "en"
+) -> Reply:
     """The last audit records for an approver; a polite refusal for anyone else."""
     if deps.ledger is None or deps.approvers is None:
-        return notice_reply(AUDIT_REFUSED, "audit")
+        return notice_reply(sentence("audit_refused", lang), "audit")
     if not user or not deps.approvers.is_approver(client, user):
-        return notice_reply(AUDIT_REFUSED, "audit")
+        return notice_reply(sentence("audit_refused", lang), "audit")
     records = list(deps.ledger.records())[-AUDIT_LINES:]
-    return audit_reply(records)
+    return audit_reply(records, lang=lang)
 
 
 def register(app: App, deps: Deps) -> None:
