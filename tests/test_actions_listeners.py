@@ -32,8 +32,9 @@ from bot.metrics import Metrics
 from bot.remediate import decide, expire_overdue, request_fix
 from bot.settings import Settings
 from bot.threads import recall
-from bot.vm_choice import choose, current_item, item_by_key, thread_of
+from bot.vm_choice import choose, current_item, item_by_key, reader_lang, thread_of
 from knowledge import load_kb
+from knowledge.model import Lang
 from tests.fakes.backup_api import VAULT, VM, FakeBackupApi, protected_vm
 
 KB = load_kb()
@@ -49,6 +50,7 @@ class FakeClient:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.groups: dict[str, list[str]] = {"SGRP": [MEMBER]}
         self.thread: list[dict[str, Any]] = []  # what conversations.replies answers
+        self.locales: dict[str, str] = {}  # users.info's locale per user (default en-US)
         self._n = 0
         self._lock = threading.Lock()
 
@@ -74,7 +76,7 @@ class FakeClient:
         return self._ok("conversations.replies", kw, messages=self.thread)
 
     def users_info(self, **kw: Any) -> Any:
-        return self._ok("users.info", kw, user={"locale": "en-US"})
+        return self._ok("users.info", kw, user={"locale": self.locales.get(kw["user"], "en-US")})
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [kw for m, kw in self.calls if m == method]
@@ -550,3 +552,174 @@ def test_approval_ttl_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("BACKUP_FIX_APPROVAL_TTL_MINUTES", bad)
         with pytest.raises(SettingsError, match="BACKUP_FIX_APPROVAL_TTL_MINUTES"):
             load_settings()
+
+
+# --- the reader's language ------------------------------------------------------------------
+
+ZH: Lang = "zh-TW"
+
+
+def zh_client(*users: str) -> FakeClient:
+    client = FakeClient()
+    client.locales.update(dict.fromkeys(users, ZH))
+    return client
+
+
+def test_a_zh_tw_requesters_card_and_outcome_stay_in_zh_tw_whoever_approves(
+    deps: Deps, api: FakeBackupApi
+) -> None:
+    client = zh_client(REQUESTER)
+    raw = requested(deps, client)
+    card = client.texts()
+    assert "需要核准：執行隨選備份" in card
+    assert '"text": "核准"' in card
+    assert '"text": "拒絕"' in card
+    assert f"要求者 <@{REQUESTER}>" in card
+    assert "Approval needed" not in card
+    assert "POST" in card  # the plan itself stays as hashed
+    assert deps.ledger is not None
+    assert deps.ledger.lang(json.loads(raw)["id"]) == ZH
+    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)  # en-US approver
+    settle(deps)
+    assert api.names().count("trigger_backup") == 1
+    update = json.dumps(client.of("chat.update")[-1], ensure_ascii=False)
+    assert f"已由 <@{APPROVER}> 核准：完成" in update
+    posted = client.texts()
+    assert "Azure 作業：`00000000-0000-0000-0000-000000000001`" in posted
+    assert "備份作業 00000000-0000-0000-0000-000000000001 已結束：Completed。" in posted
+    assert "Approved by" not in update
+    assert "Azure job:" not in posted
+
+
+def test_an_english_requesters_card_stays_english_when_a_zh_tw_user_approves(
+    deps: Deps, api: FakeBackupApi
+) -> None:
+    client = zh_client(APPROVER)
+    raw = requested(deps, client)
+    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)
+    settle(deps)
+    update = json.dumps(client.of("chat.update")[-1], ensure_ascii=False)
+    assert f"Approved by <@{APPROVER}>: done" in update
+    assert "Azure job: `00000000-0000-0000-0000-000000000001`" in client.texts()
+    assert "核准" not in client.texts() + update
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected", "unexpected"),
+    [
+        (ZH, "只有設定的核准者可以決定這項要求。", "Only the configured approvers"),
+        ("en-GB", "Only the configured approvers can decide this request.", "核准者"),
+    ],
+)
+def test_a_refusal_is_in_the_clickers_language(
+    deps: Deps, locale: str, expected: str, unexpected: str
+) -> None:
+    client = FakeClient()
+    raw = requested(deps, client)
+    client.locales[STRANGER] = locale
+    decide(deps, client, raw, user=STRANGER, channel=CHANNEL, approve=True)
+    private = client.texts("chat.postEphemeral")
+    assert expected in private
+    assert unexpected not in private
+
+
+def test_a_disabled_action_is_refused_in_zh_tw(deps: Deps) -> None:
+    client = zh_client(REQUESTER)
+    chosen(deps, client)
+    item = current_item(deps, CHANNEL, THREAD)
+    assert item is not None
+    request_fix(
+        deps, client, item, name="cancel_job", user=REQUESTER, channel=CHANNEL, thread=THREAD
+    )
+    assert "此處未啟用修復動作 cancel_job" in client.texts("chat.postEphemeral")
+    assert deps.ledger is not None
+    assert "not enabled" in list(deps.ledger.records())[-1].detail["reason"]  # audit: English
+
+
+def test_a_zh_tw_clickers_report_frame_is_in_zh_tw(deps: Deps, api: FakeBackupApi) -> None:
+    failed = Extension("VMSnapshot", "VMSnapshot", "1.0", "ProvisioningState/failed/1")
+    api.set_status(VmStatus(VM, "VM running", "Succeeded", "2.7.1", "Ready", "", (failed,)))
+    client = zh_client(MEMBER)
+    chosen(deps, client)
+    lang = reader_lang(deps, client, MEMBER)
+    assert lang == ZH
+    run_diagnostic(deps, client, "vm_agent_status", CODE, CHANNEL, THREAD, lang=lang)
+    report = json.dumps(client.of("chat.postMessage")[-1], ensure_ascii=False)
+    assert "檢查 VM 代理程式: web-01" in report
+    assert "*客體代理程式*: Ready" in report  # a fixed finding label, translated
+    assert "*延伸模組 VMSnapshot*" in report
+    assert "移除失敗的 VMSnapshot 延伸模組" in report  # the request button
+    assert "Guest agent" not in report
+
+
+def test_a_zh_tw_pick_gets_the_menu_and_the_vm_line_in_zh_tw(deps: Deps) -> None:
+    client = zh_client(MEMBER)
+    run_diagnostic(deps, client, "locks", CODE, CHANNEL, THREAD, lang=ZH)
+    assert "這是關於哪一台虛擬機器？" in client.texts()
+    assert "選擇虛擬機器" in client.texts()
+    item = deps.resolver.all_items()[0]  # type: ignore[union-attr]
+    choose(deps, client, CHANNEL, THREAD, item, CODE, user=MEMBER, lang=ZH)
+    assert f"此討論串討論的是復原服務保存庫 *{VAULT.name}* 中的 *web-01* (由 <@{MEMBER}> 選擇)" in (
+        client.texts()
+    )
+
+
+def test_azure_failure_in_zh_tw_keeps_code_reference_and_correlation(
+    deps: Deps, api: FakeBackupApi
+) -> None:
+    client = zh_client(REQUESTER)
+    raw = requested(deps, client)
+    api.fail(
+        "trigger_backup",
+        AzureConflict("secret inner text", status=409, code="ScopeLocked", correlation_id="corr-9"),
+    )
+    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)
+    settle(deps)
+    posted = client.texts()
+    assert "Azure 拒絕了，因為與資源的狀態或鎖定衝突 (ScopeLocked)。" in posted
+    assert "相互關聯識別碼：corr-9。" in posted
+    assert "參考編號：" in posted
+    assert "secret inner text" not in posted
+
+
+def test_the_audit_command_in_zh_tw(deps: Deps) -> None:
+    client = zh_client(STRANGER, MEMBER)
+    requested(deps, client)
+    refused, _ = command_replies(deps, client, "audit", STRANGER)  # type: ignore[arg-type]
+    assert refused[0].text == "只有設定的核准者可以查看稽核記錄。"
+    shown, _ = command_replies(deps, client, "audit", MEMBER)  # type: ignore[arg-type]
+    body = json.dumps(shown[0].blocks, ensure_ascii=False)
+    assert "稽核記錄" in body
+    assert f"requested 執行者 {REQUESTER} 要求 " in body
+    english, _ = command_replies(deps, client, "--lang en audit", MEMBER)  # type: ignore[arg-type]
+    assert f"requested by {REQUESTER} request " in json.dumps(english[0].blocks)
+
+
+def test_the_requesters_language_survives_in_the_store_and_old_requests_read_english(
+    deps: Deps, store: Store
+) -> None:
+    client = zh_client(REQUESTER)
+    raw = requested(deps, client)
+    request_id = json.loads(raw)["id"]
+    assert Ledger(store).lang(request_id) == ZH
+    with store.engine.begin() as conn:  # a request stored before the language was kept
+        conn.execute(text("UPDATE approvals SET lang = NULL"))
+    assert Ledger(store).lang(request_id) is None
+    deps.clock = lambda: datetime.now(UTC) + timedelta(hours=1)
+    assert expire_overdue(deps, client) == 1
+    assert "Expired: nobody approved it in time" in json.dumps(client.of("chat.update")[-1])
+
+
+def test_migration_v6_adds_the_language_to_a_database_from_before_it(tmp_path: Path) -> None:
+    old = open_store(f"sqlite:///{tmp_path / 'old.db'}")
+    with old.engine.begin() as conn:  # what v5 left: no lang column, schema version 5
+        conn.execute(text("ALTER TABLE approvals DROP COLUMN lang"))
+        conn.execute(text("DELETE FROM schema_version WHERE version = 6"))
+        names = [r[1] for r in conn.execute(text("PRAGMA table_info(approvals)"))]
+    assert "lang" not in names
+    assert old.migrate() >= 6
+    with old.engine.connect() as conn:
+        names = [r[1] for r in conn.execute(text("PRAGMA table_info(approvals)"))]
+    assert "lang" in names
+    assert old.migrate() >= 6  # applying it again changes nothing
+    old.close()
