@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -22,6 +22,7 @@ from bot.replies import (
 from bot.unmatched import note_unmatched
 from bot.vm_choice import after_answer
 from knowledge.matcher import Match
+from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
 
@@ -42,36 +43,40 @@ def mention_replies(
     deps: Deps, client: WebClient, event: dict[str, Any]
 ) -> tuple[list[Reply], str]:
     """What to post in the thread for one mention, and what kind it is."""
-    replies, kind, _text, _matches = _mention(deps, client, event)
-    return replies, kind
+    found = _mention(deps, client, event)
+    return found.replies, found.kind
 
 
-def _mention(
-    deps: Deps, client: WebClient, event: dict[str, Any]
-) -> tuple[list[Reply], str, str, list[Match]]:
+class _Answer(NamedTuple):
+    replies: list[Reply]
+    kind: str
+    text: str
+    matches: list[Match]
+    lang: Lang
+
+
+def _mention(deps: Deps, client: WebClient, event: dict[str, Any]) -> _Answer:
     text = strip_mentions(str(event.get("text") or ""))
     thread_ts = event.get("thread_ts")
     if not text and thread_ts and thread_ts != event.get("ts"):
         text = thread_parent_text(deps, client, str(event["channel"]), str(thread_ts))
     user = event.get("user")
     if not text:
-        return (
-            [help_reply(choose_lang(deps, client, user, override=None, paste=None))],
-            "help",
-            "",
-            [],
-        )
+        lang = choose_lang(deps, client, user, override=None, paste=None)
+        return _Answer([help_reply(lang)], "help", "", [], lang)
     analysis = analyse_paste(deps, text)
     lang = choose_lang(deps, client, user, override=None, paste=analysis.lang)
     if analysis.matches:
         replies = answer_replies(
             analysis.matches, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions
         )
-        return replies, "mention", text, list(analysis.matches)
+        return _Answer(replies, "mention", text, list(analysis.matches), lang)
     note_unmatched(deps, text, analysis, source="mention", channel=str(event.get("channel") or ""))
     if analysis.suggestions:
-        return [suggestions_reply(analysis.suggestions, lang)], "suggestions", text, []
-    return [no_match_reply(lang)], "no_match", text, []
+        return _Answer(
+            [suggestions_reply(analysis.suggestions, lang)], "suggestions", text, [], lang
+        )
+    return _Answer([no_match_reply(lang)], "no_match", text, [], lang)
 
 
 def handle_mention(
@@ -85,10 +90,10 @@ def handle_mention(
         return 0
     channel = str(event["channel"])
     thread_ts = str(event.get("thread_ts") or event["ts"])
-    replies, kind, text, matches = _mention(deps, client, event)
-    sent = post_in_thread(deps, client, channel, thread_ts, replies, kind)
-    if sent and matches:
-        after_answer(deps, client, channel, thread_ts, text, matches)
+    found = _mention(deps, client, event)
+    sent = post_in_thread(deps, client, channel, thread_ts, found.replies, found.kind)
+    if sent and found.matches:
+        after_answer(deps, client, channel, thread_ts, found.text, found.matches, lang=found.lang)
     return sent
 
 

@@ -67,7 +67,7 @@ def handle_message(
     )
     sent = post_in_thread(deps, client, channel, thread_ts, replies, "paste")
     if sent:
-        after_answer(deps, client, channel, thread_ts, text, fresh)
+        after_answer(deps, client, channel, thread_ts, text, fresh, lang=lang)
     return sent
 
 
