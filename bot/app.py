@@ -27,6 +27,7 @@ from bot.listeners import (
     commands,
     mentions,
     messages,
+    params_modal,
 )
 from bot.locale import LocaleCache
 from bot.logging import new_ref
@@ -107,7 +108,8 @@ def create_app(
         app.client.metrics = deps.metrics
     app.use(request_middleware(deps.metrics))
     app.error(_on_error(deps))
-    for module in (messages, mentions, commands, answer_buttons, azure_actions, approval_card):
+    listeners = (messages, mentions, commands, answer_buttons, azure_actions, approval_card)
+    for module in (*listeners, params_modal):
         module.register(app, deps)
     _ignore_the_rest(app)
     app._backup_fix_deps = deps  # type: ignore[attr-defined] # read by the HTTP server's /metrics

@@ -32,3 +32,14 @@ def request_id(action: str) -> str:
 
 # The "Pick the VM" menu of a thread (issue 4).
 PICK_VM: Final = "backup_fix.pick_vm"
+
+# The approval card's "Change parameters" button and its modal (issue 4).
+EDIT_PARAMS: Final = "backup_fix.edit_params"
+PARAMS_MODAL: Final = "backup_fix.params_modal"
+PARAM_PREFIX: Final = "backup_fix.param."
+CHOICE: Final = "choice"  # the block of a menu that sets several parameters at once
+
+
+def param_id(block: str) -> str:
+    """The ``action_id`` of the modal's input for one parameter (or the ``CHOICE`` menu)."""
+    return f"{PARAM_PREFIX}{block}"

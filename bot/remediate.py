@@ -70,32 +70,114 @@ def request_fix(
         deps.ledger.audit("refused", actor=user, action=name, reason=str(exc), vm=item.vm.id)
         post_private(deps, client, channel, user, not_allowed(str(exc), lang), thread)
         return None
-    target = {"vault": item.vault.id, "vm": item.vm.id}
-    request = new_request(
+    request = _new(
+        deps, item, name, params.model_dump(mode="json"), plan.text(), user, channel, thread
+    )
+    _open(deps, client, request, item, lang=lang)
+    return request
+
+
+def editable(name: str) -> bool:
+    """True when ``name``'s approval card may offer "Change parameters" (it has parameters)."""
+    remediation = REMEDIATIONS.get(name)
+    return remediation is not None and bool(remediation.params_model.model_fields)
+
+
+def supersede(
+    deps: Deps,
+    client: Any,
+    old: ApprovalRequest,
+    item: ProtectedVm,
+    *,
+    args: dict[str, Any],
+    plan: str,
+    user: str,
+) -> ApprovalRequest | None:
+    """Replace a pending request by one with new parameters: the old one moves pending ->
+    rejected ("superseded"), the new one gets its own card and a fresh expiry. None (and a
+    private refusal) when the old one was no longer pending."""
+    assert deps.ledger is not None
+    lang = request_lang(deps, old.id)
+    new = _new(deps, item, old.action, args, plan, old.requester, old.channel, old.thread_ts)
+    now = deps.clock()
+    if not deps.ledger.transition(
+        old.id,
+        Status.PENDING,
+        Status.REJECTED,
+        decided_by=user,
+        decided_at=now,
+        outcome={"superseded_by": new.id},
+    ):
+        # Approved, rejected or expired while the modal was open: the click that won stands.
+        current = deps.ledger.get(old.id)
+        why = Refusal.EXPIRED if current and current.status == Status.EXPIRED else None
+        why = why or Refusal.ALREADY_DECIDED
+        deps.ledger.audit("refused", actor=user, request=old, reason=why.value)
+        said = refusal(why, reader_lang(deps, client, user))
+        post_private(deps, client, old.channel, user, said, old.thread_ts)
+        return None
+    deps.ledger.audit(
+        "modified",
+        actor=user,
+        request=old,
+        superseded_by=new.id,
+        old_plan_hash=old.plan_hash,
+        new_plan_hash=new.plan_hash,
+    )
+    _open(deps, client, new, item, lang=lang, replaces=old.id)
+    refresh_card(deps, client, old.id)
+    return new
+
+
+def _new(
+    deps: Deps,
+    item: ProtectedVm,
+    name: str,
+    args: dict[str, Any],
+    plan: str,
+    user: str,
+    channel: str,
+    thread: str,
+) -> ApprovalRequest:
+    return new_request(
         action=name,
-        params={**target, "args": params.model_dump(mode="json")},
-        plan=plan.text(),
+        params={"vault": item.vault.id, "vm": item.vm.id, "args": args},
+        plan=plan,
         requester=user,
         channel=channel,
         thread_ts=thread,
         now=deps.clock(),
         ttl=deps.approval_ttl,
     )
+
+
+def _open(
+    deps: Deps,
+    client: Any,
+    request: ApprovalRequest,
+    item: ProtectedVm,
+    *,
+    lang: Lang,
+    replaces: str | None = None,
+) -> None:
+    """Store a new pending request, audit it and post its card in the thread."""
+    assert deps.ledger is not None
     deps.ledger.add(request, lang=lang)
-    deps.ledger.audit("requested", actor=user, request=request, vm=item.vm.id)
-    deps.metrics.actions_requested.labels(name).inc()
-    reply = Reply(text=card_text(request, lang=lang), blocks=card_blocks(request, lang=lang))
-    ts = post_one(deps, client, channel, thread, reply, "card")
+    extra = {"replaces": replaces} if replaces else {}
+    deps.ledger.audit("requested", actor=request.requester, request=request, vm=item.vm.id, **extra)
+    deps.metrics.actions_requested.labels(request.action).inc()
+    blocks = card_blocks(request, lang=lang, editable=editable(request.action))
+    reply = Reply(text=card_text(request, lang=lang), blocks=blocks)
+    ts = post_one(deps, client, request.channel, request.thread_ts, reply, "card")
     if ts is not None:
         deps.ledger.set_card(request.id, ts)
-    return request
 
 
 def decide(deps: Deps, client: Any, raw: str, *, user: str, channel: str, approve: bool) -> None:
     """One click on Approve or Reject: refuse privately, or win the transition and go on."""
     assert deps.ledger is not None
     assert deps.approvers is not None
-    request_id, presented = _decision_value(raw)
+    request_id, presented = decision_value(raw)
     request = deps.ledger.get(request_id) if request_id else None
     if request is None:
         deps.ledger.audit("refused", actor=user, reason=Refusal.TAMPERED.value, value=raw[:200])
@@ -148,7 +230,8 @@ def expire_overdue(deps: Deps, client: Any) -> int:
     )
 
 
-def _decision_value(raw: str) -> tuple[str, str]:
+def decision_value(raw: str) -> tuple[str, str]:
+    """(request id, plan hash) of a card button's value; empty strings when it is not one."""
     try:
         data = json.loads(raw)
     except ValueError:

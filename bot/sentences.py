@@ -102,6 +102,22 @@ SENTENCES: Final[Sentences] = {
         "en": "Backup of {entity} started (confirmed after the replica running it stopped).",
         "zh-TW": "{entity} 的備份已開始 (在執行它的執行個體停止後確認)。",
     },
+    "not_your_request": {
+        "en": "Only the person who asked for this change can change its parameters.",
+        "zh-TW": "只有提出這項變更要求的人可以變更它的參數。",
+    },
+    "cannot_edit": {
+        "en": "This action has no parameters to change.",
+        "zh-TW": "這個動作沒有可以變更的參數。",
+    },
+    "param_invalid": {
+        "en": "This value is not valid here.",
+        "zh-TW": "此處的值無效。",
+    },
+    "param_date": {
+        "en": "Pick a date (UTC).",
+        "zh-TW": "請選擇日期 (UTC)。",
+    },
 }
 
 # What to look at when a change may or may not have happened (its replica died mid-call).

@@ -139,13 +139,21 @@ def request_buttons(code: str | None, names: Sequence[str], *, lang: Lang = "en"
 
 
 def card_blocks(
-    request: ApprovalRequest, *, now: datetime | None = None, lang: Lang = "en"
+    request: ApprovalRequest,
+    *,
+    now: datetime | None = None,
+    lang: Lang = "en",
+    editable: bool = False,
 ) -> list[Block]:
-    """The approval card in the state ``request`` is in; buttons only while it is pending."""
+    """The approval card in the state ``request`` is in; buttons only while it is pending.
+    ``editable`` adds "Change parameters" (for actions whose parameters can be chosen)."""
     pending = request.status == Status.PENDING and (now is None or not request.expired(now))
     status = request.status if pending or request.status != Status.PENDING else Status.EXPIRED
     by = f"<@{escape(request.decided_by or '?')}>"
     state = tr(STATES[status], lang, by=by)  # unused placeholders are ignored by format()
+    successor = request.outcome.get("superseded_by") if status == Status.REJECTED else None
+    if isinstance(successor, str):
+        state = tr("state_superseded", lang, by=by, id=escape(successor))
     expires = request.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     who = tr(
         "card_who",
@@ -163,13 +171,13 @@ def card_blocks(
     ]
     if pending:
         data = value({"id": request.id, "hash": request.plan_hash})
-        blocks += actions(
-            [
-                button(label("approve", lang), ids.APPROVE, data, style="primary"),
-                button(label("reject", lang), ids.REJECT, data, style="danger"),
-            ],
-            "decide",
-        )
+        decide = [
+            button(label("approve", lang), ids.APPROVE, data, style="primary"),
+            button(label("reject", lang), ids.REJECT, data, style="danger"),
+        ]
+        if editable:
+            decide.append(button(label("edit_params", lang), ids.EDIT_PARAMS, data))
+        blocks += actions(decide, "decide")
     return blocks
 
 

@@ -96,6 +96,51 @@ LABELS: Final[dict[str, dict[Lang, str]]] = {
     "state_succeeded": {"en": "✅ Approved by {by}: done", "zh-TW": "✅ 已由 {by} 核准：完成"},
     "state_failed": {"en": "❌ Approved by {by}: failed", "zh-TW": "❌ 已由 {by} 核准：失敗"},
     "state_rejected": {"en": "🚫 Rejected by {by}", "zh-TW": "🚫 已由 {by} 拒絕"},
+    "state_superseded": {
+        "en": "🔁 Replaced by {by} with changed parameters: see request `{id}`",
+        "zh-TW": "🔁 已由 {by} 以變更後的參數取代：請見要求 `{id}`",
+    },
+    "edit_params": {"en": "Change parameters", "zh-TW": "變更參數"},
+    "modal_title": {"en": "Change parameters", "zh-TW": "變更參數"},
+    "modal_submit": {"en": "Ask again", "zh-TW": "重新要求"},
+    "modal_cancel": {"en": "Cancel", "zh-TW": "取消"},
+    "modal_intro": {
+        "en": "*{action}* on {target}. Submitting replaces the pending request with a new one; "
+        "it needs approval again.",
+        "zh-TW": "*{action}*，對象為 {target}。送出後會以新的要求取代待核准的要求；需要重新核准。",
+    },
+    "modal_pick": {"en": "Pick one", "zh-TW": "請選擇一項"},
+    "param_retain_until": {
+        "en": "Keep the recovery point until (UTC)",
+        "zh-TW": "復原點保留至 (UTC)",
+    },
+    "param_policy_id": {"en": "Backup policy (resource id)", "zh-TW": "備份原則 (資源識別碼)"},
+    "param_resource_group": {"en": "Resource group", "zh-TW": "資源群組"},
+    "param_lock_name": {"en": "Lock name", "zh-TW": "鎖定名稱"},
+    "param_collection_name": {"en": "Restore-point collection", "zh-TW": "還原點集合"},
+    "param_job_name": {"en": "Backup job id", "zh-TW": "備份作業識別碼"},
+    "param_extension_name": {"en": "Extension name", "zh-TW": "延伸模組名稱"},
+    "choice_remove_rg_lock": {"en": "Which lock", "zh-TW": "哪一個鎖定"},
+    "choice_delete_restore_point_collection": {
+        "en": "Which restore-point collection",
+        "zh-TW": "哪一個還原點集合",
+    },
+    "choice_cancel_job": {"en": "Which running job", "zh-TW": "哪一個執行中的作業"},
+    "choice_remove_snapshot_extension": {
+        "en": "Which failed extension",
+        "zh-TW": "哪一個失敗的延伸模組",
+    },
+    "opt_lock": {"en": "{name} ({level}) on {group}", "zh-TW": "{group} 上的 {name} ({level})"},
+    "opt_collection": {
+        "en": "{name} in {group}: {points} restore points",
+        "zh-TW": "{group} 中的 {name}：{points} 個還原點",
+    },
+    "opt_job": {
+        "en": "{operation} job {name}, started {started}",
+        "zh-TW": "{operation} 作業 {name}，開始於 {started}",
+    },
+    "opt_extension": {"en": "{name} ({state})", "zh-TW": "{name} (狀態：{state})"},
+    "opt_current": {"en": "{value} (current)", "zh-TW": "{value} (目前的值)"},
     "state_expired": {
         "en": "⌛ Expired: nobody approved it in time",
         "zh-TW": "⌛ 已到期：沒有人及時核准",
