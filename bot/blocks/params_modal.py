@@ -73,13 +73,14 @@ def form_for(
     current: Mapping[str, Any] | None = None,
 ) -> Form:
     """The form of ``model``; the menu only when there are choices that fit in Slack's limits.
-    The current parameters are kept as a choice so the menu can start on them."""
+    Current parameters that are not among the choices (a lock removed since) stay selectable."""
     fields = tuple(model.model_fields)
     dates = frozenset(n for n, f in model.model_fields.items() if f.annotation is dt.date)
     menu = tuple(f for f in menu if f in fields)
     shown = list(choices)
     now = {f: str((current or {}).get(f) or "") for f in menu}
-    if menu and all(now.values()) and all(_key(c.params, menu) != _key(now, menu) for c in shown):
+    known = {_key(c.params, menu) for c in shown}
+    if shown and all(now.values()) and _key(now, menu) not in known:
         shown.insert(0, Choice(now, "opt_current", {"value": _key(now, menu)}))
     fits = all(len(_key(c.params, menu)) <= MAX_OPTION_VALUE for c in shown)
     if not menu or not shown or not fits:
