@@ -3,6 +3,7 @@ recording WebClient, a real SQLite store, the real ledger and approval gate."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -125,12 +126,8 @@ def test_the_card_offers_change_parameters_with_the_approve_value(deps: Deps) ->
     assert card_values(client) == [edit_value]
     # Decided cards have no buttons at all.
     req = deps.ledger.with_status(Status.PENDING)[0]  # type: ignore[union-attr]
-    decided = card_blocks(req.__class__(**{**_fields(req), "status": Status.REJECTED}))
+    decided = card_blocks(dataclasses.replace(req, status=Status.REJECTED))
     assert not [b for b in decided if b["type"] == "actions"]
-
-
-def _fields(req: ApprovalRequest) -> dict[str, Any]:
-    return {k: getattr(req, k) for k in req.__slots__}  # type: ignore[attr-defined]
 
 
 def test_the_requester_opens_a_modal_with_a_datepicker_set_to_the_current_date(
@@ -184,9 +181,7 @@ def test_when_the_read_fails_the_modal_has_text_inputs(deps: Deps, api: FakeBack
 
 
 def test_a_policy_is_a_text_input_set_to_the_current_policy(deps: Deps, api: FakeBackupApi) -> None:
-    stopped = api.items[VAULT.id][0].__class__(
-        **{**_fields(api.items[VAULT.id][0]), "protection_state": "ProtectionStopped"}
-    )
+    stopped = dataclasses.replace(api.items[VAULT.id][0], protection_state="ProtectionStopped")
     api.items[VAULT.id][0] = stopped
     client = ModalClient()
     req = ask(deps, client, "resume_protection")

@@ -180,6 +180,37 @@ def block_action(
     }
 
 
+def view_submission(
+    view: dict[str, Any],
+    *,
+    user: str,
+    values: dict[str, dict[str, dict[str, Any]]],
+    view_id: str = "V1",
+) -> dict[str, Any]:
+    """A ``view_submission`` payload: ``view`` (as the bot opened it) submitted by ``user``
+    with ``values`` as ``view.state.values`` (block_id -> action_id -> element state)."""
+    submitted = {
+        **view,
+        "id": view.get("id", view_id),
+        "team_id": TEAM,
+        "app_id": APP,
+        "bot_id": BOT_ID,
+        "hash": view.get("hash", f"{next(_seq)}.hash"),
+        "state": {"values": values},
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+        "api_app_id": APP,
+        "token": "legacy-verification-token",
+        "trigger_id": f"{next(_seq)}.1.ghi",
+        "view": submitted,
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+
+
 @dataclass(frozen=True)
 class Response:
     """What the bot answered to one HTTP request."""

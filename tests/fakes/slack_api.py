@@ -1,6 +1,7 @@
 """A fake Slack Web API on 127.0.0.1 that records every call and answers like Slack.
 
-Methods answer the way Slack does for the shapes the bot uses; anything else gets ``{"ok": true}``
+Methods answer the way Slack does for the shapes the bot uses (modals: ``views.open`` and
+``views.update`` answer with the view, its id and hash); anything else gets ``{"ok": true}``
 and is still recorded, so a test can see it. ``fail_next`` injects 429 (with ``Retry-After``) or
 5xx answers. ``/response/<id>`` plays a slash command's or button's ``response_url``.
 """
@@ -21,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .signing import BOT_ID, BOT_USER, TEAM
 
 RESPONSE_URL = "response_url"
-_JSON_FIELDS = ("blocks", "attachments", "metadata")
+_JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class FakeSlack:
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
         }
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -325,6 +328,25 @@ class FakeSlack:
             if ch == channel and (latest is None or ts == str(latest))
         ]
         return {"ok": True, "messages": found, "has_more": False}
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Slack refuses a modal without a trigger_id (they expire after 3 seconds).
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._view(params)
+
+    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("view_id") and not params.get("external_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._view(params, str(params.get("view_id") or ""))
+
+    def _view(self, params: dict[str, Any], view_id: str = "") -> dict[str, Any]:
+        view = params.get("view")
+        if not isinstance(view, dict) or view.get("type") != "modal" or not view.get("title"):
+            return {"ok": False, "error": "invalid_arguments"}
+        n = next(self._ts)
+        shown = {**view, "id": view_id or f"V{n:08d}", "hash": f"{n}.hash", "team_id": TEAM}
+        return {"ok": True, "view": {**shown, "state": {"values": {}}}}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
