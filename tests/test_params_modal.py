@@ -14,16 +14,17 @@ import pytest
 from slack_sdk.models.views import View
 
 from actions.approvals import ApprovalRequest, Status
+from actions.base import Context
 from actions.errors import AzureForbidden
 from actions.remediations.remove_rg_lock import RemoveRgLockParams
 from actions.remediations.trigger_backup import TriggerBackupParams
-from actions.resources import Lock
+from actions.resources import Extension, Job, Lock, RestorePointCollection, VmStatus
 from actions.store import Store, open_store
 from bot import ids
 from bot.blocks.actions import card_blocks
 from bot.blocks.params_modal import Choice, form_for, submitted
 from bot.listeners import Deps
-from bot.listeners.params_modal import open_editor, review
+from bot.listeners.params_modal import open_editor, read_choices, review
 from bot.remediate import decide, request_fix, supersede
 from bot.vm_choice import current_item
 from tests.fakes.backup_api import VAULT, VM, FakeBackupApi
@@ -394,3 +395,27 @@ def test_a_date_field_becomes_a_datepicker() -> None:
     assert form.dates == frozenset({"retain_until"})
     good = {"retain_until": {ids.param_id("retain_until"): picked("2030-01-02")}}
     assert submitted(form, good) == ({"retain_until": "2030-01-02"}, set())
+
+
+def test_the_menus_list_the_vms_collections_running_jobs_and_failed_extensions(
+    api: FakeBackupApi,
+) -> None:
+    item = api.items[VAULT.id][0]
+    now = datetime.now(UTC)
+    api.groups[VM.subscription_id].append(RG_LOCKS)
+    api.add_collection(RestorePointCollection(VM.subscription_id, RG_LOCKS, "rpc-1", VM.id, 12))
+    api.add_collection(RestorePointCollection(VM.subscription_id, RG_LOCKS, "rpc-x", "/other", 3))
+    api.add_job(Job(VAULT, "job-run", VM.name, "Backup", "InProgress", now, None))
+    api.add_job(Job(VAULT, "job-other", "db-01", "Backup", "InProgress", now, None))
+    failed = Extension("VMSnapshot", "VMSnapshot", "1.0", "ProvisioningState/failed/1")
+    fine = Extension("CustomScript", "CustomScriptExtension", "1.0", "ProvisioningState/failed")
+    api.set_status(VmStatus(VM, "VM running", "Succeeded", "2.7", "Ready", "", (failed, fine)))
+    ctx = Context(item, api, now)
+    (rpc,) = read_choices("delete_restore_point_collection", ctx)
+    assert rpc.params == {"resource_group": RG_LOCKS, "collection_name": "rpc-1"}
+    assert "12 restore points" in rpc.text("en")
+    (job,) = read_choices("cancel_job", ctx)
+    assert job.params == {"job_name": "job-run"}
+    (ext,) = read_choices("remove_snapshot_extension", ctx)
+    assert ext.params == {"extension_name": "VMSnapshot"}
+    assert read_choices("trigger_backup", ctx) == []
