@@ -5,7 +5,7 @@ correlation id) is stored, audited, shown on the card and posted in the thread.
 
 While it runs, the request holds a lease: this replica's id and a heartbeat renewed every
 ``HEARTBEAT_EVERY`` seconds. A lease older than ``LEASE_STALE`` means the runner died; a live
-replica then settles the request (``bot.remediate.reconcile``) without calling Azure again.
+replica then settles the request (``bot.reconcile``) without calling Azure again.
 """
 
 from __future__ import annotations

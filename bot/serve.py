@@ -110,8 +110,8 @@ def _recover(app: Any, client: Any) -> None:
 
 
 def _reconcile(app: Any, client: Any) -> None:
-    """Settle requests whose replica died (see ``bot.remediate.reconcile``)."""
-    from bot.remediate import reconcile
+    """Settle requests whose replica died (see ``bot.reconcile``)."""
+    from bot.reconcile import reconcile
 
     try:
         taken = reconcile(deps_of(app), client)
