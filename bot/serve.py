@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
 RECONCILE_EVERY = 3.0  # seconds between looks for requests whose replica died
+PRUNE_EVERY = 3600.0  # seconds between prunings of Slack event ids past Slack's retry window
 
 
 class _StopError(Exception):
@@ -69,7 +70,10 @@ def serve_command(args: argparse.Namespace) -> int:
             return _fail(problem)
         app = create_app(settings, client=client, kb=kb, store=store, azure=azure)
         _recover(app, client)
-        with _Every(RECONCILE_EVERY, lambda: _reconcile(app, client)):
+        with (
+            _Every(RECONCILE_EVERY, lambda: _reconcile(app, client)),
+            _Every(PRUNE_EVERY, lambda: _prune(store)),
+        ):
             if settings.socket_mode(force_http=bool(args.http)):
                 return _run_socket_mode(app, settings)
             return _run_http(app, args.host, int(args.port))
@@ -122,13 +126,24 @@ def _reconcile(app: Any, client: Any) -> None:
         log.info("reconciled requests of a stopped replica", extra={"count": taken})
 
 
+def _prune(store: Any) -> None:
+    """Forget Slack event ids older than a day (Slack retries within minutes)."""
+    try:
+        gone = store.prune_events()
+    except Exception:  # the store may be away for a moment: the next round tries again
+        log.warning("could not prune old event ids", exc_info=True)
+        return
+    if gone:
+        log.info("pruned old event ids", extra={"count": gone})
+
+
 class _Every:
     """Calls ``work`` every ``seconds`` in a daemon thread while the block runs."""
 
     def __init__(self, seconds: float, work: Callable[[], None]) -> None:
         self._seconds, self._work = seconds, work
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="reconcile", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="every", daemon=True)
 
     def __enter__(self) -> _Every:
         self._thread.start()

@@ -1,0 +1,26 @@
+"""`serve` forgets Slack event ids past Slack's retry window, so the dedupe table stays small."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from actions.store import open_store, processed_events
+from bot.serve import _prune
+
+
+def test_prune_forgets_only_old_event_ids(db_url: str) -> None:
+    store = open_store(db_url)
+    assert store.claim_event("EvOld")
+    assert store.claim_event("EvNew")
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(processed_events)
+            .where(processed_events.c.event_id == "EvOld")
+            .values(first_seen_at=datetime.now(UTC) - timedelta(days=2))
+        )
+    _prune(store)
+    assert store.claim_event("EvOld") is True  # forgotten: a day-old retry is not a retry
+    assert store.claim_event("EvNew") is False  # still remembered
+    store.close()
