@@ -49,6 +49,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
 }
 
 
+def action_label(name: str, lang: str = "en") -> str:
+    """The button label of an action in ``lang`` (its name when it has none)."""
+    return LABELS.get(name, {}).get(lang, name)
+
+
 def is_diagnostic(name: str) -> bool:
     """True for a read-only diagnostic name."""
     return name in DIAGNOSTICS

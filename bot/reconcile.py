@@ -15,8 +15,9 @@ from functools import partial
 from typing import Any
 
 from actions.approvals import ApprovalRequest, Status
+from actions.names import action_label
 from actions.resources import Job, Outcome
-from bot.blocks.actions import action_label, outcome_reply
+from bot.blocks.actions import outcome_reply
 from bot.blocks.pack import Reply
 from bot.execution import BOT, LEASE_STALE, execute, item_of, refresh_card, request_lang
 from bot.listeners import Deps

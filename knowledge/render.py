@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from actions.names import LABELS, is_remediation
+from actions.names import action_label, is_remediation
 from knowledge.answer import Answer, AnswerStep, compose
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Analysis, Match, default_matcher
@@ -104,7 +104,7 @@ def _footer(a: Answer, lang: Lang, w: dict[str, str]) -> list[str]:
         out += ["", f"{w['actions']}:"]
         for name in names:
             flag = f" ({w['approval']})" if is_remediation(name) else ""
-            out.append(f"  - {LABELS[name][lang]} [{name}]{flag}")
+            out.append(f"  - {action_label(name, lang)} [{name}]{flag}")
     if a.related:
         out += ["", f"{w['related']}:"] + [f"  - {link.label}" for link in a.related]
     return [*out, "", a.credit]

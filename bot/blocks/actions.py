@@ -14,8 +14,7 @@ from datetime import datetime
 from actions.approvals import ApprovalRequest, Status
 from actions.base import Report
 from actions.ledger import AuditRecord
-from actions.names import LABELS as ACTION_LABELS
-from actions.names import is_diagnostic
+from actions.names import action_label, is_diagnostic
 from actions.resources import Outcome, ProtectedVm
 from bot import ids
 from bot.blocks.labels import finding_label, label
@@ -50,11 +49,6 @@ STATES = {  # the label of the card's state line
     Status.REJECTED: "state_rejected",
     Status.EXPIRED: "state_expired",
 }
-
-
-def action_label(name: str, lang: Lang = "en") -> str:
-    """The button label of an action in ``lang`` (its name when it has none)."""
-    return ACTION_LABELS.get(name, {}).get(lang, name)
 
 
 def item_key(item: ProtectedVm) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from actions.names import LABELS as ACTION_LABELS
+from actions.names import action_label
 from bot import ids
 from bot.blocks.labels import label
 from bot.blocks.pack import Unit
@@ -95,10 +95,6 @@ def _offered(answer: Answer, enabled: Collection[str]) -> dict[str, str]:
     return found
 
 
-def _action_label(name: str, lang: Lang) -> str:
-    return ACTION_LABELS.get(name, {}).get(lang, name)
-
-
 def _steps(
     steps: list[AnswerStep], titles: set[str], offered: dict[str, str], lang: Lang
 ) -> list[str]:
@@ -111,7 +107,7 @@ def _steps(
             elif step.see.url:
                 line += " " + tr("see_link", lang, link=link(step.see.url, step.see.label))
         if step.action in offered:
-            line += " " + tr("use_button", lang, label=escape(_action_label(step.action, lang)))
+            line += " " + tr("use_button", lang, label=escape(action_label(step.action, lang)))
         lines.append(line)
     return lines
 
@@ -131,7 +127,7 @@ def _section_lines(
 
 def _action_buttons(code: str, offered: dict[str, str], lang: Lang) -> list[Block]:
     return [
-        button(_action_label(name, lang), action_id, value({"code": code, "action": name}))
+        button(action_label(name, lang), action_id, value({"code": code, "action": name}))
         for name, action_id in offered.items()
     ]
 

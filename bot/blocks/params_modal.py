@@ -17,8 +17,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from actions.approvals import ApprovalRequest
+from actions.names import action_label
 from bot import ids
-from bot.blocks.actions import MAX_OPTION_VALUE, MAX_OPTIONS, action_label
+from bot.blocks.actions import MAX_OPTION_VALUE, MAX_OPTIONS
 from bot.blocks.labels import LABELS, label
 from bot.blocks.text import Block, escape, section, shorten, tr, value
 from knowledge.model import Lang
