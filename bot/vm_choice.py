@@ -20,7 +20,7 @@ from bot.sentences import sentence
 from bot.threads import recall, remember
 from knowledge.answer import compose
 from knowledge.lang import detect_lang
-from knowledge.matcher import Match
+from knowledge.matcher import Match, matcher_for
 from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def offer_menu(
     for name in _named_vms(paste):
         text = sentence("vm_not_allowed", lang, name=name)
         post_one(deps, client, channel, thread_ts, notice_reply(text, "not_allowed"), "refusal")
-    items = deps.resolver.pick_list(matched_code=code or None)
+    items = deps.resolver.pick_list(matched_code=code or None, matcher=matcher_for(deps.kb))
     post_one(deps, client, channel, thread_ts, pick_vm_reply(items, code, lang=lang), "pick_vm")
 
 
@@ -186,7 +186,7 @@ def choose(
     remember(deps.store, channel, thread_ts, item, user or PASTE)
     post_one(deps, client, channel, thread_ts, chosen_reply(item, user, lang=lang), "vm")
     ctx = Context(item=item, api=deps.azure, now=deps.clock())
-    report = JobDetails().run(ctx, matched_code=code or None)
+    report = JobDetails(matcher_for(deps.kb)).run(ctx, matched_code=code or None)
     deps.metrics.diagnostics.labels(report.action).inc()
     fixes = fixes_for(deps, report.suggestions, item)
     reply = report_reply(report, code, fixes, lang=lang)

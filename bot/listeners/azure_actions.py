@@ -29,6 +29,7 @@ from bot.vm_choice import (
     settle_item,
     thread_of,
 )
+from knowledge.matcher import matcher_for
 from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def run_diagnostic(
     try:
         ctx = Context(item=item, api=deps.azure, now=deps.clock())
         if name == JobDetails.name:
-            report = JobDetails().run(ctx, matched_code=code or None)
+            report = JobDetails(matcher_for(deps.kb)).run(ctx, matched_code=code or None)
         else:
             report = DIAGNOSTICS[name].run(ctx)
         fixes = fixes_for(deps, report.suggestions, item)
