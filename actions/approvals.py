@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -30,9 +30,6 @@ class Status(StrEnum):
     FAILED = "failed"
     REJECTED = "rejected"
     EXPIRED = "expired"
-
-
-TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.REJECTED, Status.EXPIRED})
 
 
 class Refusal(StrEnum):
@@ -162,8 +159,3 @@ def check_reject(
     if not (is_approver or user == request.requester):
         return Refusal.NOT_APPROVER
     return None
-
-
-def decided(request: ApprovalRequest, status: Status, *, by: str, at: datetime) -> ApprovalRequest:
-    """The request as it reads after a decision."""
-    return replace(request, status=status, decided_by=by, decided_at=at)

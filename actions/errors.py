@@ -3,8 +3,6 @@
 
     ActionError
     ├── NotAllowed            guardrails: vault not configured, action not enabled, not applicable
-    ├── ApprovalError         the approval gate refused (not an approver, own request, expired,
-    │                         tampered, already decided)
     └── AzureError            an Azure call failed; carries status, code and correlation id
         ├── AzureAuthError        401 / credential unavailable
         ├── AzureForbidden        403
@@ -24,10 +22,6 @@ class ActionError(Exception):
 
 class NotAllowed(ActionError):
     """A guardrail refused: the message is safe to show to users."""
-
-
-class ApprovalError(ActionError):
-    """The approval gate refused; the message is safe to show to the clicker."""
 
 
 class AzureError(ActionError):

@@ -14,8 +14,6 @@ from knowledge.report import redact_excerpt
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("command", "mention", "channel")
-
 
 def note_unmatched(deps: Deps, text: str, analysis: Analysis, *, source: str, channel: str) -> None:
     """Count an unanswered paste and store its redacted excerpt; a store failure only logs."""

@@ -116,10 +116,6 @@ class MessageIndex:
     def __len__(self) -> int:
         return len(self._messages)
 
-    def all_messages(self) -> list[str]:
-        """Every indexed message text (lower case)."""
-        return [m.low for m in self._messages]
-
     def evidence(self, paste: Paste) -> list[Evidence]:
         """Every message the paste shows, whole or in part, with its score and span."""
         keys = pairs([t for t, _, _ in paste.terms]) | paste.words

@@ -39,14 +39,6 @@ def thread_parent_text(deps: Deps, client: WebClient, channel: str, thread_ts: s
     return strip_mentions(thread_root_text(deps, client, channel, thread_ts))
 
 
-def mention_replies(
-    deps: Deps, client: WebClient, event: dict[str, Any]
-) -> tuple[list[Reply], str]:
-    """What to post in the thread for one mention, and what kind it is."""
-    found = _mention(deps, client, event)
-    return found.replies, found.kind
-
-
 class _Answer(NamedTuple):
     replies: list[Reply]
     kind: str
