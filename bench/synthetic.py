@@ -173,6 +173,7 @@ def _entry_data(
     step_en, step_zh = rng.choice(_STEPS)
     data: dict[str, Any] = {
         "code": code,
+        "workload": "vm",
         "title": {"en": en[0].rstrip("."), "zh-TW": zh.rstrip("。")},
         "messages": messages,
         "summary": {

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from knowledge import KnowledgeBaseError
+from knowledge.model import WORKLOADS
 
 SAMPLE_PATH = (
     Path(__file__).resolve().parent.parent / "knowledge" / "samples" / "az-backup-job.json"
@@ -47,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", type=Path, help="write entries/ and sections/ files here")
     imp.add_argument("--article-id", help="article id for the drafts' doc links")
     imp.add_argument("--overwrite", action="store_true", help="replace existing files in --out")
+    imp.add_argument(
+        "--workload",
+        default="vm",
+        choices=WORKLOADS,
+        help="the drafts' workload (and folder under entries/)",
+    )
     rep = kb_sub.add_parser(
         "report", help='unmatched pastes and "didn\'t help" feedback, grouped (from the store)'
     )
@@ -159,7 +166,7 @@ def _kb(args: argparse.Namespace, out: TextIO) -> int:
 
     try:
         markdown = args.article.read_text(encoding="utf-8")
-        drafts = parse_article(markdown, article_id=args.article_id)
+        drafts = parse_article(markdown, article_id=args.article_id, workload=args.workload)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"backup-fix: kb import: {args.article}: {exc}", file=sys.stderr)
         return 1

@@ -73,20 +73,26 @@ class _Body:
     related: list[str] = field(default_factory=list)
 
 
-def parse_article(markdown: str, *, article_id: str | None = None) -> list[Draft]:
+def parse_article(
+    markdown: str, *, article_id: str | None = None, workload: str = "vm"
+) -> list[Draft]:
     """Entry and section drafts from one article, entries first; [] when it documents no codes."""
     meta, body = split_front_matter(markdown)
     blocks = split_blocks(body)
     aid = article_id if article_id is not None else article_id_of(meta, blocks)
     if section_id(aid) != aid:
         raise ValueError(f"article id {aid!r} must match ^[a-z0-9][a-z0-9-]{{1,79}}$")
-    return _Article(blocks, language(meta, body), aid).drafts()
+    return _Article(blocks, language(meta, body), aid, workload).drafts()
 
 
 def write_drafts(drafts: Sequence[Draft], out_dir: Path, *, overwrite: bool = False) -> list[Path]:
-    """Write entries/<Code>.yaml and sections/<id>.yaml under ``out_dir``; never clobber."""
-    folder = {"entry": "entries", "section": "sections"}
-    paths = [out_dir / folder[d.kind] / f"{d.name}.yaml" for d in drafts]
+    """Write entries/<workload>/<Code>.yaml and sections/<id>.yaml under ``out_dir``, no clobbering."""
+    paths = [
+        out_dir / "entries" / d.data["workload"] / f"{d.name}.yaml"
+        if d.kind == "entry"
+        else out_dir / "sections" / f"{d.name}.yaml"
+        for d in drafts
+    ]
     for path in paths if not overwrite else []:
         if path.exists():  # checked for all files first, so a refusal writes nothing
             raise FileExistsError(f"{path} exists (pass overwrite=True to replace it)")
@@ -109,8 +115,9 @@ def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
 
 
 class _Article:
-    def __init__(self, blocks: list[Block], lang: Lang, article_id: str) -> None:
+    def __init__(self, blocks: list[Block], lang: Lang, article_id: str, workload: str) -> None:
         self.blocks, self.lang, self.article_id = blocks, lang, article_id
+        self.workload = workload
         self.codes = {
             i: c for i, b in enumerate(blocks) if b.level >= 2 and (c := codes_of(b)).codes
         }
@@ -197,7 +204,11 @@ class _Article:
         rest = title_rest(block.title, found.codes, found.numeric)
         cause = next((c["text"] for c in body.causes if "text" in c), None)
         messages = found.messages or [(rest or cause or found.codes[0], [])]
-        data: dict[str, Any] = {"code": found.codes[0], "also_codes": found.codes[1:]}
+        data: dict[str, Any] = {
+            "code": found.codes[0],
+            "workload": self.workload,
+            "also_codes": found.codes[1:],
+        }
         data["numeric_codes"] = found.numeric
         data["title"] = self._text(rest or messages[0][0])
         data["messages"] = []

@@ -51,15 +51,28 @@ def load_kb(root: Path | str | None = None) -> KnowledgeBase:
                 path, section.id, "id", f"must match the file name {path.stem!r}"
             )
         sections[section.id] = section
-    entries = [_validate(Entry, _read(path), path) for path in _yaml_files(base / "entries")]
+    files = _entry_files(base / "entries")
+    entries = [_validate(Entry, _read(path), path) for path in files]
     if not entries:
         raise KnowledgeBaseError(base / "entries", None, None, "no entries found")
-    by_code = _check(base, entries, sections, articles)
+    by_code = _check(base, zip(files, entries, strict=True), sections, articles)
     return KnowledgeBase(tuple(entries), sections, articles, by_code)
 
 
 def _yaml_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def _entry_files(folder: Path) -> list[Path]:
+    """``entries/<workload>/<Code>.yaml``, sorted; a file right under ``entries/`` is a defect."""
+    if not folder.is_dir():
+        return []
+    loose = _yaml_files(folder)
+    if loose:
+        raise KnowledgeBaseError(
+            loose[0], None, "workload", "entries live in a folder named after their workload"
+        )
+    return sorted(folder.glob("*/*.yaml"))
 
 
 def _read(path: Path) -> Any:
@@ -103,25 +116,28 @@ def _load_articles(path: Path) -> dict[str, Article]:
 
 def _check(
     base: Path,
-    entries: Iterable[Entry],
+    located: Iterable[tuple[Path, Entry]],
     sections: Mapping[str, Section],
     articles: Mapping[str, Article],
 ) -> dict[str, Entry]:
-    """Cross-references: file names, unique codes, sections, related codes and articles exist."""
+    """Cross-references: file and folder names, unique codes, sections, related codes, articles."""
     by_code: dict[str, Entry] = {}
-    entries = list(entries)
-    for entry in entries:
-        path = base / "entries" / f"{entry.code}.yaml"
-        if not path.exists():
+    located = list(located)
+    for path, entry in located:
+        if path.stem != entry.code:
             raise KnowledgeBaseError(path, entry.code, "code", "must match the file name")
+        if path.parent.name != entry.workload:
+            raise KnowledgeBaseError(
+                path, entry.code, "workload", f"must match the folder {path.parent.name!r}"
+            )
         for where, code in _codes(entry):
             other = by_code.setdefault(code.casefold(), entry)
             if other is not entry:
                 raise KnowledgeBaseError(
                     path, entry.code, where, f"code {code!r} is already used by {other.code}"
                 )
-    for entry in entries:
-        path = base / "entries" / f"{entry.code}.yaml"
+    for path, entry in located:
+        _check_texts(path, entry)
         for where, ref in _section_refs(entry):
             if ref not in sections:
                 raise KnowledgeBaseError(path, entry.code, where, f"unknown section {ref!r}")
@@ -152,7 +168,29 @@ def _codes(entry: Entry) -> list[tuple[str, str]]:
     found = [("code", entry.code)]
     found += [(f"also_codes.{i}", c) for i, c in enumerate(entry.also_codes)]
     found += [(f"aliases.{i}.code", a.code) for i, a in enumerate(entry.aliases)]
-    return found
+    found += [(f"numeric_codes.{i}", str(n)) for i, n in enumerate(entry.numeric_codes)]
+    return [(w, c) for w, c in found if not (w.startswith("numeric") and c == entry.code)]
+
+
+MIN_PHRASE_WORDS = 3  # a shorter symptom ("backup failed") is chatter, not evidence
+
+
+def _check_texts(path: Path, entry: Entry) -> None:
+    """Messages and symptoms: no duplicates, symptoms long enough to tell something apart."""
+    seen: dict[str, str] = {}
+    phrases = [(f"messages.{i}", m.text, m.lang) for i, m in enumerate(entry.messages)]
+    phrases += [(f"symptoms.{i}", s.text, s.lang) for i, s in enumerate(entry.symptoms)]
+    for where, text, lang in phrases:
+        key = " ".join(text.casefold().split())
+        if key in seen:
+            raise KnowledgeBaseError(path, entry.code, where, f"repeats {seen[key]}")
+        seen[key] = where
+        if where.startswith("symptoms") and lang == "en" and len(key.split()) < MIN_PHRASE_WORDS:
+            raise KnowledgeBaseError(
+                path, entry.code, where, f"a symptom needs {MIN_PHRASE_WORDS} words or more"
+            )
+        if where.startswith("symptoms") and lang == "zh-TW" and len(key) < 4:
+            raise KnowledgeBaseError(path, entry.code, where, "a symptom needs 4 characters")
 
 
 def _section_refs(entry: Entry) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ Three kinds of file, all validated with pydantic at load time:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -28,10 +28,36 @@ from actions.names import DiagnosticName, RemediationName
 Lang = Literal["en", "zh-TW"]
 LANGS: tuple[Lang, ...] = ("en", "zh-TW")
 
-DOCS_BASE = "https://learn.microsoft.com/{locale}/azure/backup/{slug}"
+DOCS_BASE = "https://learn.microsoft.com/{locale}/azure/{service}/{slug}"
 _LOCALE: dict[Lang, str] = {"en": "en-us", "zh-TW": "zh-tw"}
 
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{3,99}$")]
+# A named code (``UserErrorVmNotInDesirableState``), a numeric id (MARS/DPM/MABS ``34513``) or a
+# hexadecimal HRESULT/internal code (``0x80070005``).
+Code = Annotated[
+    str,
+    StringConstraints(pattern=r"^(?:[A-Za-z][A-Za-z0-9]{3,99}|[0-9]{3,9}|0x[0-9A-Fa-f]{4,8})$"),
+]
+Workload = Literal[
+    "vm",
+    "sql",
+    "sap-hana",
+    "sap-ase",
+    "azure-files",
+    "mars",
+    "mabs-dpm",
+    "system-state",
+    "blob",
+    "adls",
+    "disk",
+    "aks",
+    "postgresql",
+    "mysql",
+    "vault",
+    "restore",
+    "generic",
+    "arm",
+]
+WORKLOADS: tuple[str, ...] = get_args(Workload)
 SectionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -100,6 +126,39 @@ class Message(_Strict):
     note: str = ""
 
 
+class Symptom(_Strict):
+    """A phrase people paste that is not the official message: a portal or PowerShell status, an
+    agent or extension log line, the Compute/ARM message beside the error, the question form.
+
+    Weaker evidence than a message: alone it suggests; unasked it answers only with backup context.
+    """
+
+    text: NonEmpty
+    lang: Lang = "en"
+    note: str = ""
+
+
+class Source(_Strict):
+    """Where an entry's knowledge comes from, and who wrote its zh-TW text.
+
+    ``kind``: ``docs`` (a Microsoft Docs article, see ``docs``) or ``community`` (public issue
+    threads and Q&A pages, listed in ``links``). ``zh``: ``seed`` (the seed article's zh-TW
+    edition), ``microsoft`` (Microsoft's zh-TW documentation) or ``ours`` (our translation).
+    """
+
+    kind: Literal["docs", "community"] = "docs"
+    zh: Literal["seed", "microsoft", "ours"] = "ours"
+    links: list[Annotated[str, StringConstraints(pattern=r"^https://\S+$")]] = Field(
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _community_links(self) -> Source:
+        if self.kind == "community" and not self.links:
+            raise ValueError("a community-sourced entry lists the links it came from")
+        return self
+
+
 class Alias(_Strict):
     """An older or misspelt code that means this entry (answered as the entry's code)."""
 
@@ -114,10 +173,11 @@ class Article(_Strict):
     slug: NonEmpty
     title: Text
     licence: NonEmpty = "CC BY 4.0"
+    service: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+(?:/[a-z0-9-]+)*$")] = "backup"
 
     def url(self, lang: Lang, anchor: str = "") -> str:
         """The article's address on Microsoft Learn in ``lang``, with ``#anchor`` if given."""
-        url = DOCS_BASE.format(locale=_LOCALE[lang], slug=self.slug)
+        url = DOCS_BASE.format(locale=_LOCALE[lang], service=self.service, slug=self.slug)
         return f"{url}#{anchor}" if anchor else url
 
 
@@ -138,12 +198,15 @@ class Entry(_Strict):
     """One Azure Backup error and how to fix it."""
 
     code: Code
+    workload: Workload
+    source: Source = Field(default_factory=Source)
     also_codes: list[Code] = Field(default_factory=list)
     aliases: list[Alias] = Field(default_factory=list)
     numeric_codes: list[int] = Field(default_factory=list)
     generic: bool = False
     title: Text
     messages: list[Message] = Field(min_length=1)
+    symptoms: list[Symptom] = Field(default_factory=list)
     summary: Text
     causes: list[Cause] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)

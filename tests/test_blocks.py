@@ -67,6 +67,7 @@ SECTION = Section.model_validate(
 def _entry(code: str, **extra: Any) -> Entry:
     data: dict[str, Any] = {
         "code": code,
+        "workload": "vm",
         "title": _t(f"Title of {code}"),
         "messages": [{"text": f"Message of {code}"}],
         "summary": _t(f"Summary of {code} with <tags> & ampersands."),

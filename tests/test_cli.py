@@ -125,7 +125,7 @@ def test_kb_check_ok() -> None:
 def test_kb_check_names_file_entry_and_field(tmp_path: Path) -> None:
     broken = tmp_path / "kb"
     shutil.copytree(DATA_DIR, broken)
-    entry = broken / "entries" / "UserErrorRpCollectionLimitReached.yaml"
+    entry = broken / "entries" / "vm" / "UserErrorRpCollectionLimitReached.yaml"
     entry.write_text(
         entry.read_text(encoding="utf-8").replace(
             "diagnostics: [", "diagnostics: [no_such_check, "
@@ -142,7 +142,9 @@ def test_kb_check_names_file_entry_and_field(tmp_path: Path) -> None:
 def test_kb_check_reports_broken_yaml(tmp_path: Path) -> None:
     broken = tmp_path / "kb"
     shutil.copytree(DATA_DIR, broken)
-    (broken / "entries" / "AzureVmOffline.yaml").write_text("code: [unclosed\n", encoding="utf-8")
+    (broken / "entries" / "vm" / "AzureVmOffline.yaml").write_text(
+        "code: [unclosed\n", encoding="utf-8"
+    )
     out = run("kb", "check", "--dir", str(broken))
     assert out.returncode == 1
     assert "AzureVmOffline.yaml" in out.stderr
@@ -155,7 +157,7 @@ def test_kb_check_reports_broken_yaml(tmp_path: Path) -> None:
 def test_kb_import_writes_drafts(tmp_path: Path) -> None:
     out = run("kb", "import", str(SEED), "--out", str(tmp_path), "--article-id", "snapshot-timeout")
     assert out.returncode == 0, out.stderr
-    assert (tmp_path / "entries" / "UserErrorRpCollectionLimitReached.yaml").exists()
+    assert (tmp_path / "entries" / "vm" / "UserErrorRpCollectionLimitReached.yaml").exists()
     again = run("kb", "import", str(SEED), "--out", str(tmp_path))
     assert again.returncode == 1
     assert "exists" in again.stderr

@@ -279,7 +279,7 @@ def test_language_comes_from_the_prose_without_front_matter() -> None:
 def test_write_drafts_writes_files_and_refuses_to_overwrite(tmp_path: Path) -> None:
     drafts = parse_article(HAND_MADE.read_text(encoding="utf-8"))
     paths = write_drafts(drafts, tmp_path)
-    assert tmp_path / "entries" / "UserErrorFooBarTimeout.yaml" in paths
+    assert tmp_path / "entries" / "vm" / "UserErrorFooBarTimeout.yaml" in paths
     assert tmp_path / "sections" / "widget-is-stuck.yaml" in paths
     assert yaml.safe_load(paths[0].read_text(encoding="utf-8")) == drafts[0].data
     paths[-1].write_text("edited by hand", encoding="utf-8")

@@ -276,7 +276,7 @@ def test_section_speaks_both_languages(kb: KnowledgeBase, section_id: str) -> No
 @pytest.mark.parametrize(
     "path",
     [
-        *(Path("entries") / f for f in ENTRY_FILES),
+        *(Path("entries") / "vm" / f for f in ENTRY_FILES),
         *(Path("sections") / f"{s}.yaml" for s in SHARED_SECTIONS),
     ],
     ids=str,

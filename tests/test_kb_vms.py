@@ -158,7 +158,7 @@ def _anchors() -> set[str]:
 @pytest.mark.parametrize("code", VMS_CODES)
 def test_vms_entry_has_its_own_file_with_credit(kb: KnowledgeBase, code: str) -> None:
     assert _entry(kb, code).code == code
-    path = DATA_DIR / "entries" / f"{code}.yaml"
+    path = DATA_DIR / "entries" / "vm" / f"{code}.yaml"
     assert path.read_text(encoding="utf-8").splitlines()[0] == CREDIT
 
 

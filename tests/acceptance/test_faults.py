@@ -265,7 +265,7 @@ def broken_kb(tmp_path: Path, entry: str, old: str, new: str) -> Path:
     """A copy of the shipped knowledge base with one line of one entry changed."""
     folder = tmp_path / "kb"
     shutil.copytree(DATA_DIR, folder)
-    path = folder / "entries" / f"{entry}.yaml"
+    path = folder / "entries" / "vm" / f"{entry}.yaml"
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
