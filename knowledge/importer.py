@@ -86,7 +86,7 @@ def parse_article(
 
 
 def write_drafts(drafts: Sequence[Draft], out_dir: Path, *, overwrite: bool = False) -> list[Path]:
-    """Write entries/<workload>/<Code>.yaml and sections/<id>.yaml under ``out_dir``, no clobbering."""
+    """Write entries/<workload>/<Code>.yaml and sections/<id>.yaml; never clobber."""
     paths = [
         out_dir / "entries" / d.data["workload"] / f"{d.name}.yaml"
         if d.kind == "entry"
