@@ -8,7 +8,7 @@ margin over the runner-up is part of the decision to answer unasked.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from knowledge.codes import CodeIndex
@@ -68,6 +68,9 @@ class Analysis:
     suggestions: list[Match]
     lang: Lang | None
     truncated: bool
+    # Azure-Backup-shaped codes in the paste that the knowledge base does not know, as written,
+    # in order of appearance: never answered as another code (see knowledge/families.py).
+    unknown_codes: list[str] = field(default_factory=list)
 
 
 class Matcher:
