@@ -13,7 +13,7 @@ import pytest
 from knowledge.loader import DATA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT.parent / "shared" / "reference" / "seed" / "000_491265d7fadc68b4.txt"
+SEED = ROOT / "tests" / "data" / "reference" / "seed" / "000_491265d7fadc68b4.txt"
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -151,9 +151,6 @@ def test_kb_check_reports_broken_yaml(tmp_path: Path) -> None:
     assert "not valid YAML" in out.stderr
 
 
-@pytest.mark.skipif(
-    not SEED.exists(), reason="the shared reference articles are not beside the checkout"
-)
 def test_kb_import_writes_drafts(tmp_path: Path) -> None:
     out = run("kb", "import", str(SEED), "--out", str(tmp_path), "--article-id", "snapshot-timeout")
     assert out.returncode == 0, out.stderr

@@ -1,6 +1,6 @@
 """Every code of the reference error tables has an entry that knows its current and older wordings.
 
-The tables are the shared reference material beside the checkout (``shared/reference/azure-docs``):
+The tables are copies of the reference material in ``tests/data/reference/azure-docs``:
 ``error-codes.tsv`` (48 codes of both articles, current messages) and ``error-codes-history.tsv``
 (older wordings, 2018-2022). The entries of "Troubleshoot backup errors with Azure VMs" are held to
 a few more rules: credit line, a zh-TW message, a doc anchor that exists in the article.
@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb
 from knowledge.model import Entry, Text
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "azure-docs"
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference" / "azure-docs"
 VMS_ARTICLE = "articles/backup/backup-azure-vms-troubleshoot.md"
 VMS_MARKDOWN = "backup-azure-vms-troubleshoot__2025-11.en.md"
 CREDIT = "# Based on Microsoft Docs (backup-azure-vms-troubleshoot), CC BY 4.0."
@@ -43,7 +43,7 @@ class Row:
 def _rows(name: str) -> list[Row]:
     path = REFERENCE / name
     if not path.is_file():
-        pytest.fail(f"reference table {path} is missing (shared/ must sit beside the checkout)")
+        pytest.fail(f"reference table {path} is missing from the repository")
     with path.open(encoding="utf-8", newline="") as f:
         return [
             Row(r["code"], r["english_message"], r["article_path"], r["notes"])

@@ -1,7 +1,7 @@
 """Generate the labelled matcher corpus (positives.jsonl, negatives.jsonl) deterministically.
 
 Run once from the repository root:
-    .venv/bin/python tests/corpus/build_corpus.py /work/shared/reference/azure-docs
+    .venv/bin/python tests/corpus/build_corpus.py tests/data/reference/azure-docs
 The .jsonl files are the source of truth afterwards; this script documents how they were made.
 It reads only the reference TSVs (never knowledge/), so the corpus stays an independent judge.
 """
@@ -1199,7 +1199,7 @@ def main() -> None:
     ref = (
         Path(sys.argv[1])
         if len(sys.argv) > 1
-        else Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "azure-docs"
+        else Path(__file__).resolve().parents[1] / "data" / "reference" / "azure-docs"
     )
     pos, neg = build(ref)
     for name, rows in (("positives.jsonl", pos), ("negatives.jsonl", neg)):
