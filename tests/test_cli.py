@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from knowledge.loader import DATA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent

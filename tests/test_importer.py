@@ -26,7 +26,6 @@ ARTICLES = [SEED, SNAPSHOT_2019, SNAPSHOT_2025, VMS_2025]
 HAND_MADE = Path(__file__).parent / "data" / "importer" / "heading-codes.md"
 
 
-
 def _tsv() -> list[dict[str, str]]:
     with (DOCS / "error-codes.tsv").open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
