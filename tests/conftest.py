@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from actions.store import normalise_url
-
-PG_URL = os.environ.get("BACKUP_FIX_TEST_POSTGRES_URL")
+from tests.postgres_target import postgres_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -22,15 +20,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state.db'}"
         return
-    if not PG_URL:
-        pytest.skip("PostgreSQL: set BACKUP_FIX_TEST_POSTGRES_URL to run these")
+    pg_url = postgres_url()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(PG_URL))
+    admin = create_engine(normalise_url(pg_url))
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
+    sep = "&" if "?" in pg_url else "?"
     # search_path keeps parallel runs apart without the store knowing about schemas.
-    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    yield f"{pg_url}{sep}options={quote(f'-csearch_path={schema}')}"
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()

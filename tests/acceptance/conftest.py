@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from tests.fakes import signing
 from tests.fakes.botproc import BotProcess
 from tests.fakes.signing import SignedClient
 from tests.fakes.slack_api import Call, FakeSlack, buttons, strings
+from tests.postgres_target import postgres_url
 
 SECRET = "acceptance-signing-secret"
 PG_ENV = "BACKUP_FIX_TEST_POSTGRES_URL"
@@ -220,9 +220,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The state store: SQLite in a temp folder, or the PostgreSQL of ``PG_ENV``."""
     if request.param == "sqlite":
         return sqlite_url(tmp_path)
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
+    url = postgres_url()
     return url
 
 

@@ -7,7 +7,6 @@ recorded calls of one test never reach another. Test modules import the fixtures
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from tests.acceptance.actions_helpers import (
 from tests.fakes.arm import FakeArm
 from tests.fakes.botproc import BotProcess, run_to_exit
 from tests.fakes.msi import FakeMsi
+from tests.postgres_target import postgres_url
 
 SECRET = "acceptance-signing-secret"
 PG_ENV = "BACKUP_FIX_TEST_POSTGRES_URL"
@@ -249,18 +249,14 @@ def store_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state.db'}"
         return
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
+    url = postgres_url()
     yield from _pg_schema(url)
 
 
 @pytest.fixture(name="pg_url")
 def pg_url_fixture() -> Iterator[str]:
     """A fresh schema in the PostgreSQL of ``PG_ENV`` (skips when unset)."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
+    url = postgres_url()
     yield from _pg_schema(url)
 
 

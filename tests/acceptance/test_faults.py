@@ -36,6 +36,7 @@ from tests.acceptance.conftest_actions import (
 from tests.fakes import pg, signing
 from tests.fakes.botproc import BotProcess, run_to_exit
 from tests.fakes.slack_api import RESPONSE_URL, FakeSlack, _Failure
+from tests.postgres_target import postgres_url
 
 BACKUP_PATH = f";{VM}/backup"
 
@@ -44,9 +45,8 @@ BACKUP_PATH = f";{VM}/backup"
 def shared_store_fixture(world: World) -> Iterator[str]:
     """The store two replicas share: a fresh PostgreSQL schema when ``PG_ENV`` is set, else one
     SQLite file (both replicas on one machine)."""
-    url = os.environ.get(PG_ENV)
-    if url:
-        yield from _pg_schema(url)
+    if os.environ.get(PG_ENV):
+        yield from _pg_schema(postgres_url())
     else:
         yield world.sqlite_url()
 
