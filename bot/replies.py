@@ -11,10 +11,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks import Reply
+from bot.blocks import Reply, answer_replies
 from bot.listeners import Deps
 from bot.logging import new_ref
 from bot.observe import counted
+from knowledge.families import family_answers
 from knowledge.matcher import Analysis, analyse
 from knowledge.model import Lang
 
@@ -45,6 +46,26 @@ def analyse_paste(deps: Deps, text: str) -> Analysis:
     for m in found.matches:
         deps.metrics.matches.labels(m.entry.code).inc()
     return found
+
+
+def asked_replies(
+    deps: Deps, analysis: Analysis, text: str, lang: Lang, *, share: bool = False
+) -> list[Reply]:
+    """The reply to a paste someone asked about: known errors first, then what the families of
+    its unknown codes tell; [] when there is neither. Unasked pastes never get the families.
+    """
+    families = family_answers(analysis.unknown_codes, text)
+    if not analysis.matches and not families:
+        return []
+    return answer_replies(
+        analysis.matches,
+        deps.kb,
+        lang,
+        paste_hash=paste_hash(text),
+        actions=deps.actions,
+        share=share,
+        families=families,
+    )
 
 
 def choose_lang(

@@ -10,9 +10,11 @@ from collections.abc import Collection, Sequence
 
 from bot.blocks.answer import answer_unit, share_block
 from bot.blocks.catalogue import list_replies
+from bot.blocks.family import family_unit
 from bot.blocks.pack import Reply, pack
 from bot.blocks.usage import help_reply, no_match_reply, suggestions_reply
 from knowledge.answer import compose
+from knowledge.families import FamilyAnswer
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match
 from knowledge.model import Entry, Lang
@@ -36,9 +38,13 @@ def answer_replies(
     paste_hash: str,
     actions: Collection[str] = (),
     share: bool = False,
+    families: Sequence[FamilyAnswer] = (),
 ) -> list[Reply]:
-    """The answers to ``matches``, one after another; buttons only for names in ``actions``."""
-    if not matches:
+    """The answers to ``matches``, then to the unknown codes' ``families``, one after another.
+
+    Buttons only for names in ``actions``; "Share in channel" ends the known answers.
+    """
+    if not matches and not families:
         return [no_match_reply(lang)]
     units = [
         answer_unit(
@@ -52,8 +58,9 @@ def answer_replies(
         )
         for n, m in enumerate(matches)
     ]
-    if share:
+    if share and units:
         units[-1].groups[-1].append(share_block([m.entry.code for m in matches], lang))
+    units += [family_unit(f, lang, divider=bool(units) or n > 0) for n, f in enumerate(families)]
     return pack(units)
 
 

@@ -57,6 +57,18 @@ LABELS: Final[dict[str, dict[Lang, str]]] = {
         "zh-TW": "在我所在的頻道中貼上錯誤訊息，我會在討論串中回覆。",
     },
     "list_title": {"en": "Known error codes ({count})", "zh-TW": "已知的錯誤碼 ({count})"},
+    # A code the knowledge base does not know (bot/blocks/family.py)
+    "family_unknown": {
+        "en": "Not in my knowledge base yet. What its name tells:",
+        "zh-TW": "這個錯誤碼還不在我的知識庫中。從它的名稱可以看出：",
+    },
+    "family_said": {"en": "*The service said:*", "zh-TW": "*服務的訊息：*"},
+    "family_operation": {"en": "Operation:", "zh-TW": "作業："},
+    "family_steps": {"en": "*Where to start*", "zh-TW": "*可以從這裡開始*"},
+    "family_search": {
+        "en": "Search Microsoft Learn for {code}",
+        "zh-TW": "在 Microsoft Learn 搜尋 {code}",
+    },
     # Diagnostics and approvals (bot/blocks/actions.py)
     "vm_state_unknown": {"en": "unknown", "zh-TW": "不明"},
     "pick_none": {

@@ -12,7 +12,6 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.blocks import (
     Reply,
-    answer_replies,
     help_reply,
     list_replies,
     no_match_reply,
@@ -22,9 +21,9 @@ from bot.blocks.actions import audit_reply, notice_reply
 from bot.listeners import Deps, guard
 from bot.replies import (
     analyse_paste,
+    asked_replies,
     choose_lang,
     failure_text,
-    paste_hash,
     respond_all,
 )
 from bot.sentences import sentence
@@ -64,17 +63,11 @@ def command_replies(
         return list_replies(deps.kb, lang), "list"
     analysis = analyse_paste(deps, rest)
     lang = choose_lang(deps, client, user, override=override, paste=analysis.lang)
-    if analysis.matches:
-        replies = answer_replies(
-            analysis.matches,
-            deps.kb,
-            lang,
-            paste_hash=paste_hash(rest),
-            actions=deps.actions,
-            share=True,
-        )
-        return replies, "answer"
-    note_unmatched(deps, rest, analysis, source="command", channel=channel)
+    if analysis.unknown_codes or not analysis.matches:
+        note_unmatched(deps, rest, analysis, source="command", channel=channel)
+    replies = asked_replies(deps, analysis, rest, lang, share=True)
+    if replies:
+        return replies, "answer" if analysis.matches else "family"
     if analysis.suggestions:
         return [suggestions_reply(analysis.suggestions, lang)], "suggestions"
     return [no_match_reply(lang)], "no_match"

@@ -9,13 +9,13 @@ from typing import Any, NamedTuple
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks import Reply, answer_replies, help_reply, no_match_reply, suggestions_reply
+from bot.blocks import Reply, help_reply, no_match_reply, suggestions_reply
 from bot.listeners import Deps, guard
 from bot.replies import (
     analyse_paste,
+    asked_replies,
     choose_lang,
     failure_text,
-    paste_hash,
     post_in_thread,
     thread_root_text,
 )
@@ -58,12 +58,12 @@ def _mention(deps: Deps, client: WebClient, event: dict[str, Any]) -> _Answer:
         return _Answer([help_reply(lang)], "help", "", [], lang)
     analysis = analyse_paste(deps, text)
     lang = choose_lang(deps, client, user, override=None, paste=analysis.lang)
-    if analysis.matches:
-        replies = answer_replies(
-            analysis.matches, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions
-        )
+    if analysis.unknown_codes or not analysis.matches:
+        channel = str(event.get("channel") or "")
+        note_unmatched(deps, text, analysis, source="mention", channel=channel)
+    replies = asked_replies(deps, analysis, text, lang)
+    if replies:
         return _Answer(replies, "mention", text, list(analysis.matches), lang)
-    note_unmatched(deps, text, analysis, source="mention", channel=str(event.get("channel") or ""))
     if analysis.suggestions:
         return _Answer(
             [suggestions_reply(analysis.suggestions, lang)], "suggestions", text, [], lang

@@ -46,14 +46,17 @@ def handle_message(
         return 0
     text = str(event["text"])
     analysis = analyse_paste(deps, text)
-    if not analysis.matches and not analysis.suggestions:
+    if not analysis.matches and not analysis.suggestions and not analysis.unknown_codes:
         return 0  # chatter: nothing to answer, nothing to learn from
     event_id = body.get("event_id")
     if event_id and not deps.store.claim_event(str(event_id)):
         return 0  # a Slack retry of an event already handled (here or on another replica)
     channel = str(event["channel"])
-    if not analysis.matches:  # close to an error we know, not close enough to answer unasked
+    # Close to an error we know but not enough to answer unasked, or a code we do not know:
+    # recorded for `kb report`, and silence (the families answer only when asked).
+    if analysis.unknown_codes or not analysis.matches:
         note_unmatched(deps, text, analysis, source="channel", channel=channel)
+    if not analysis.matches:
         return 0
     thread_ts = str(event.get("thread_ts") or event["ts"])
     fresh = [
