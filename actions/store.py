@@ -112,6 +112,7 @@ unmatched_pastes = Table(
     Column("source", String(16), nullable=False),  # command, mention or channel
     Column("channel", String(32), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("unknown_codes", String(512), nullable=True),  # v7: codes the KB lacked, space-separated
 )
 
 
@@ -144,6 +145,15 @@ def _v6(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE approvals ADD COLUMN lang {kind}"))
 
 
+def _v7(conn: Connection) -> None:
+    # The codes an unmatched paste showed that the knowledge base did not know (`kb report`).
+    from sqlalchemy import inspect
+
+    if "unknown_codes" not in {c["name"] for c in inspect(conn).get_columns("unmatched_pastes")}:
+        kind = unmatched_pastes.c.unknown_codes.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE unmatched_pastes ADD COLUMN unknown_codes {kind}"))
+
+
 # Ordered, append-only: (version, migration). Never edit a released step; add the next one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -152,6 +162,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (4, _v4),
     (5, _v5),
     (6, _v6),
+    (7, _v7),
 ]
 
 

@@ -5,13 +5,15 @@ No Slack here: ``kb report`` stays an offline command.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from actions.store import Store, feedback, unmatched_pastes
 from knowledge.report import UnmatchedRow
+
+UNKNOWN_CODES_CHARS = 512  # the column's size
 
 
 def record_unmatched(
@@ -23,8 +25,12 @@ def record_unmatched(
     source: str,
     channel: str,
     at: datetime | None = None,
+    unknown_codes: Sequence[str] = (),
 ) -> None:
-    """Insert one row; ``excerpt`` must already be redacted."""
+    """Insert one row; ``excerpt`` and ``unknown_codes`` must already be redacted."""
+    codes = list(dict.fromkeys(c for c in unknown_codes if c and c.split() == [c]))
+    while len(" ".join(codes)) > UNKNOWN_CODES_CHARS:
+        codes.pop()
     row = {
         "paste_hash": digest,
         "excerpt": excerpt,
@@ -33,6 +39,7 @@ def record_unmatched(
         "source": source,
         "channel": channel[:32],
         "at": at or datetime.now(UTC),
+        "unknown_codes": " ".join(codes) or None,
     }
     with store.engine.begin() as conn:
         conn.execute(unmatched_pastes.insert().values(**row))
@@ -41,13 +48,17 @@ def record_unmatched(
 def unmatched_since(store: Store, since: datetime) -> Iterator[UnmatchedRow]:
     """The stored unmatched pastes at or after ``since``, oldest first."""
     t = unmatched_pastes.c
-    query = select(t.excerpt, t.paste_hash, t.best_code, t.best_score, t.source, t.channel, t.at)
+    query = select(
+        t.excerpt, t.paste_hash, t.best_code, t.best_score, t.source, t.channel, t.at,
+        t.unknown_codes,
+    )  # fmt: skip
     query = query.where(t.at >= since).order_by(t.at, t.id)
     with store.engine.connect() as conn:
         for r in conn.execute(query):
             at = r.at if r.at.tzinfo is not None else r.at.replace(tzinfo=UTC)  # SQLite drops it
+            codes = tuple((r.unknown_codes or "").split())
             yield UnmatchedRow(
-                r.excerpt, r.paste_hash, r.best_code, r.best_score, r.source, r.channel, at
+                r.excerpt, r.paste_hash, r.best_code, r.best_score, r.source, r.channel, at, codes
             )
 
 
