@@ -6,11 +6,15 @@ import argparse
 import json
 import sys
 import textwrap
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
 from bot.audit_cli import configured_store, parse_since
+from bot.settings import load_settings
 from bot.unmatched_store import unmatched_since, votes_since
+from knowledge.coverage import ZH_SOURCES, UnknownCode, WorkloadCoverage
+from knowledge.loader import load_kb
 from knowledge.report import Group, Report, build_report
 
 DEFAULT_SINCE = "7d"
@@ -28,7 +32,9 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
     if isinstance(store, str):
         return _fail(store)
     try:
-        report = build_report(since, unmatched_since(store, since), votes_since(store, since))
+        kb = load_kb(load_settings().kb_dir)  # the one the bot serves; a defect exits 1 (main)
+        rows, votes = unmatched_since(store, since), votes_since(store, since)
+        report = build_report(since, rows, votes, kb=kb)
     finally:
         store.close()
     if args.json:
@@ -59,13 +65,43 @@ def report_json(report: Report) -> dict[str, Any]:
                     "channels": len({r.channel for r in g.rows}),
                     "first_seen": min(r.at for r in g.rows).isoformat(),
                     "last_seen": max(r.at for r in g.rows).isoformat(),
+                    "unknown_codes": sorted({c for r in g.rows for c in r.unknown_codes}),
                 }
                 for g in report.groups
             ],
         },
+        "unknown_codes": [_unknown_json(u) for u in report.unknown],
         "feedback": [
             {"code": v.code, "helped": v.helped, "not_helped": v.not_helped} for v in report.votes
         ],
+        "coverage": {
+            "entries": sum(w.entries for w in report.coverage),
+            "workloads": [_coverage_json(w) for w in report.coverage],
+        },
+    }
+
+
+def _unknown_json(u: UnknownCode) -> dict[str, Any]:
+    return {
+        "code": u.code,
+        "family": u.family,
+        "count": u.count,
+        "sources": dict(sorted(u.sources.items())),
+        "channels": len(u.channels),
+        "first_seen": u.first_seen.isoformat() if u.first_seen else None,
+        "last_seen": u.last_seen.isoformat() if u.last_seen else None,
+    }
+
+
+def _coverage_json(w: WorkloadCoverage) -> dict[str, Any]:
+    return {
+        "workload": w.workload,
+        "entries": w.entries,
+        "codes": list(w.codes),
+        "with_symptoms": list(w.with_symptoms),
+        "with_zh_message": list(w.with_zh_message),
+        "zh_prose": {source: list(w.zh_prose[source]) for source in ZH_SOURCES},
+        "with_actions": list(w.with_actions),
     }
 
 
@@ -97,6 +133,7 @@ def render_text(report: Report) -> str:
             wrapped = textwrap.wrap(example, WIDTH - 8) or [""]
             lines.append("      > " + wrapped[0])
             lines.extend("        " + more for more in wrapped[1:])
+    lines += ["", *_unknown_lines(report.unknown)]
     lines += ["", 'Feedback (most "didn\'t help" first):']
     if not report.votes:
         lines.append("  no votes")
@@ -105,7 +142,45 @@ def render_text(report: Report) -> str:
         lines.append(f"  {'code':<{width}}  didn't help  helped")
         for v in report.votes:
             lines.append(f"  {v.code:<{width}}  {v.not_helped:>11}  {v.helped:>6}")
+    if report.coverage:
+        lines += ["", *_coverage_lines(report.coverage)]
     return "\n".join(lines) + "\n"
+
+
+def _unknown_lines(unknown: Sequence[UnknownCode]) -> list[str]:
+    lines = [f"Unknown codes (pasted, not in the knowledge base): {len(unknown)}"]
+    for u in unknown:
+        seen = f"last {_day(u.last_seen)}" if u.last_seen else ""
+        lines.append(
+            f"  {u.count:>4}x  {u.code}  [{u.family}]  {len(u.channels)} channel(s)  {seen}"
+        )
+    return lines
+
+
+def _coverage_lines(workloads: Sequence[WorkloadCoverage]) -> list[str]:
+    total = sum(w.entries for w in workloads)
+    lines = [
+        f"Knowledge-base coverage: {total} entries",
+        f"  {'workload':<13}{'entries':>8}{'symptoms':>10}{'zh-TW msg':>11}"
+        f"  {'zh-TW prose seed/microsoft/ours':<33}{'actions':>8}",
+    ]
+    for w in workloads:
+        prose = "/".join(str(len(w.zh_prose[s])) for s in ZH_SOURCES)
+        lines.append(
+            f"  {w.workload:<13}{w.entries:>8}{len(w.with_symptoms):>10}"
+            f"{len(w.with_zh_message):>11}  {prose:<33}{len(w.with_actions):>8}"
+        )
+    for w in workloads:
+        lines.append(f"  {w.workload}:")
+        parts = [("with symptoms", w.with_symptoms), ("with a zh-TW message", w.with_zh_message)]
+        parts += [(f"zh-TW prose by {s}", w.zh_prose[s]) for s in ZH_SOURCES]
+        parts += [("with diagnostics/remediations", w.with_actions)]
+        for name, codes in parts:
+            listed = ", ".join(codes) if codes else "none"
+            wrapped = textwrap.wrap(f"{name} ({len(codes)}): {listed}", WIDTH - 4) or [""]
+            lines.append("    " + wrapped[0])
+            lines.extend("      " + more for more in wrapped[1:])
+    return lines
 
 
 def _fail(line: str) -> int:

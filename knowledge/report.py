@@ -15,6 +15,9 @@ from datetime import datetime
 
 from rapidfuzz import fuzz, process, utils
 
+from knowledge.coverage import UnknownCode, WorkloadCoverage, coverage, group_unknown_codes
+from knowledge.loader import KnowledgeBase
+
 EXCERPT_CHARS = 300
 GROUP_SCORE = 80  # token_set_ratio at which two redacted excerpts count as the same problem
 EXAMPLES = 3
@@ -66,6 +69,7 @@ class UnmatchedRow:
     source: str
     channel: str
     at: datetime
+    unknown_codes: tuple[str, ...] = ()  # codes in the paste the knowledge base did not know
 
 
 @dataclass(slots=True)
@@ -146,6 +150,8 @@ class Report:
     since: datetime
     groups: Sequence[Group]
     votes: Sequence[Votes]
+    unknown: Sequence[UnknownCode] = ()  # codes pastes showed that the knowledge base lacks
+    coverage: Sequence[WorkloadCoverage] = ()  # per workload, when a knowledge base was given
 
     @property
     def unmatched_total(self) -> int:
@@ -154,7 +160,21 @@ class Report:
 
 
 def build_report(
-    since: datetime, rows: Iterable[UnmatchedRow], votes: Iterable[tuple[str, bool]]
+    since: datetime,
+    rows: Iterable[UnmatchedRow],
+    votes: Iterable[tuple[str, bool]],
+    *,
+    kb: KnowledgeBase | None = None,
 ) -> Report:
-    """Group the unmatched pastes and rank the feedback of one period."""
-    return Report(since=since, groups=group_unmatched(rows), votes=rank_feedback(votes))
+    """Group the unmatched pastes and their unknown codes, rank the feedback of one period; with
+    ``kb``, its coverage per workload (and codes it has learnt since are no longer unknown).
+    """
+    rows = list(rows)
+    known = (lambda code: kb.get(code) is not None) if kb is not None else (lambda _code: False)
+    return Report(
+        since=since,
+        groups=group_unmatched(rows),
+        votes=rank_feedback(votes),
+        unknown=group_unknown_codes(rows, known=known),
+        coverage=coverage(kb) if kb is not None else (),
+    )
