@@ -134,6 +134,7 @@ def _match_json(found: Any) -> dict[str, Any]:
 
 
 def _diagnose(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from knowledge.families import family_answers
     from knowledge.matcher import analyse
     from knowledge.render import render_analysis
 
@@ -147,7 +148,9 @@ def _diagnose(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     if not text.strip():
         print("backup-fix: nothing to diagnose: the paste is empty", file=sys.stderr)
         return 2
-    out.write(render_analysis(analyse(text), lang=args.lang))
+    analysis = analyse(text)
+    families = family_answers(analysis.unknown_codes, text)
+    out.write(render_analysis(analysis, lang=args.lang, families=families))
     return 0
 
 

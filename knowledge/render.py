@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from actions.names import action_label, is_remediation
 from knowledge.answer import Answer, AnswerStep, compose
+from knowledge.families import FamilyAnswer
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Analysis, Match, default_matcher
 from knowledge.model import Lang
@@ -25,6 +27,11 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "maybe": "Did you mean",
         "cut": "Note: the paste is longer than 64 KiB; only its first 64 KiB were read.",
         "score": "score",
+        "unknown": "not in the knowledge base yet; what its name tells",
+        "said": "The service said",
+        "operation": "Operation",
+        "start": "Where to start",
+        "search": "Search Microsoft Learn",
     },
     "zh-TW": {
         "matched": "比對到的內容",
@@ -40,14 +47,26 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "maybe": "您是否要找",
         "cut": "附註：貼上的內容超過 64 KiB，只讀取了前 64 KiB。",
         "score": "分數",
+        "unknown": "這個錯誤碼還不在知識庫中；從它的名稱可以看出",
+        "said": "服務的訊息",
+        "operation": "作業",
+        "start": "可以從這裡開始",
+        "search": "在 Microsoft Learn 搜尋",
     },
 }
 
 
 def render_analysis(
-    analysis: Analysis, *, lang: Lang | None = None, kb: KnowledgeBase | None = None
+    analysis: Analysis,
+    *,
+    lang: Lang | None = None,
+    kb: KnowledgeBase | None = None,
+    families: Sequence[FamilyAnswer] = (),
 ) -> str:
-    """The full terminal reply for one paste, in ``lang`` (default: the paste's, else English)."""
+    """The full terminal reply for one paste, in ``lang`` (default: the paste's, else English).
+
+    Known errors first, then ``families``: what the paste's unknown codes' names tell.
+    """
     lang = lang or analysis.lang or "en"
     kb = kb or default_matcher().kb
     w = _WORDS[lang]
@@ -55,7 +74,12 @@ def render_analysis(
     if analysis.truncated:
         out.append(w["cut"])
     if not analysis.matches:
-        out.append(w["none"])
+        if families:
+            for i, family in enumerate(families):
+                out += [*(["", "=" * 78] if i else []), *render_family(family, lang)]
+            out.append("")
+        else:
+            out.append(w["none"])
         if analysis.suggestions:
             out.append(f"{w['maybe']}:")
             out += [
@@ -67,7 +91,29 @@ def render_analysis(
         if i:
             out.append("\n" + "=" * 78)
         out += render_match(m, kb, lang)
+    for family in families:
+        out += ["", "=" * 78, *render_family(family, lang)]
     return "\n".join(out) + "\n"
+
+
+def render_family(answer: FamilyAnswer, lang: Lang) -> list[str]:
+    """The lines for a code the knowledge base does not know: its family and the paste's words."""
+    w = _WORDS[lang]
+    family = answer.family
+    out = [f"{answer.code} - {family.title.get(lang)}", f"({w['unknown']})"]
+    if answer.message:
+        out.append(f'{w["said"]}: "{answer.message}"')
+    if answer.operation:
+        out.append(f"{w['operation']}: {answer.operation}")
+    out += ["", *_wrap(family.explanation.get(lang), lang)]
+    if family.steps:
+        out += ["", f"{w['start']}:"]
+        out += [
+            line
+            for n, s in enumerate(family.steps, 1)
+            for line in _wrap(s.get(lang), lang, f"  {n}. ")
+        ]
+    return [*out, "", f"{w['search']}: {answer.search_url(lang)}"]
 
 
 def render_match(m: Match, kb: KnowledgeBase, lang: Lang) -> list[str]:
