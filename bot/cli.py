@@ -108,10 +108,8 @@ def _match(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
     matcher = default_matcher()
     if args.json:
-        found = matcher.match(_read(args.text, stdin))
-        out.write(
-            json.dumps({"matches": [_match_json(x) for x in found]}, ensure_ascii=False) + "\n"
-        )
+        out.write(json.dumps(_analysis_json(matcher, _read(args.text, stdin)), ensure_ascii=False))
+        out.write("\n")
         return 0
     for lineno, line in enumerate(stdin, start=1):
         if not line.strip():
@@ -124,13 +122,18 @@ def _match(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         except ValueError as exc:
             record = {"line": lineno, "error": str(exc)}
         else:
-            record["matches"] = [_match_json(x) for x in matcher.match(record["text"])]
+            record.update(_analysis_json(matcher, record["text"]))
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 
 
-def _match_json(found: Any) -> dict[str, Any]:
-    return {"code": found.code, "score": found.score, "via": found.via}
+def _analysis_json(matcher: Any, text: str) -> dict[str, Any]:
+    """``matches`` (best first, at most five) and ``unknown_codes`` (never among the matches)."""
+    result = matcher.analyse(text)
+    return {
+        "matches": [{"code": m.code, "score": m.score, "via": m.via} for m in result.matches[:5]],
+        "unknown_codes": result.unknown_codes,
+    }
 
 
 def _diagnose(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:

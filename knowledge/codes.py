@@ -1,7 +1,21 @@
-"""Error codes in a paste: exact (any case), older spellings, one or two typos, numeric codes."""
+"""Error codes in a paste: exact (any case), older spellings, typos, cut and wrapped codes.
+
+A code is read from the paste's identifiers, in this order:
+
+* exact, case-insensitive, or an older spelling (alias);
+* rejoined across a wrapped line (``UserErrorVmProvisioning`` / ``│ StateFailed``);
+* within one typo (two from 14 letters) when the typos stay inside its CamelCase words
+  (``knowledge/shape.py``): an unknown code that adds, drops or swaps a word is not a typo;
+* cut off (a log line that ends mid-word): a prefix of 16 letters or more that only one code
+  starts with, unless the prefix itself ends on a failure word (then it may be another code).
+
+An Azure-Backup-shaped identifier that is none of these is an unknown code: listed, never
+answered as another code.
+"""
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from rapidfuzz import process
@@ -10,12 +24,16 @@ from rapidfuzz.distance import OSA
 from knowledge.evidence import Evidence, Paste
 from knowledge.loader import KnowledgeBase
 from knowledge.model import Entry
+from knowledge.shape import backup_shaped, ends_on_failure, typo_of, vocabulary
 
-_CODE_WORD = re.compile(r"[a-z][a-z0-9]{7,99}")
-_NUMBER = re.compile(r"\b\d{6}\b")
+_IDENT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*")
+# Between two pieces of a wrapped code: a line break, then indentation and box drawing.
+_WRAP = re.compile(r"[│┃║|]?\n(?:[ │┃║|]*)")
 _CACHE_MAX = 4096
+MIN_PREFIX = 16  # "UserErrorGuestAg" is one code; "UserErrorGuest" could be several
+MAX_PIECES = 3  # a long code wrapped on a narrow terminal spans three lines at most
 
-EXACT, ALIAS, TYPO1, TYPO2, NUMERIC = 100.0, 97.0, 94.0, 88.0, 80.0
+EXACT, ALIAS, TYPO1, TYPO2, TRUNCATED = 100.0, 97.0, 94.0, 88.0, 90.0
 GENERIC_WITHOUT_CONTEXT = 70.0  # e.g. ResourceNotFound alone: every Azure service says that
 
 
@@ -24,46 +42,109 @@ class CodeIndex:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self._codes: dict[str, tuple[Entry, str, str]] = {}
+        self._spelt: dict[str, str] = {}  # how the knowledge base writes it, for its CamelCase
         for entry in kb.entries:
             for code in entry.all_codes:
-                self._codes[code.lower()] = (entry, code, "code")
+                if code[0].isalpha():  # numbers and hexadecimal ids: knowledge/numeric.py
+                    self._codes[code.lower()] = (entry, code, "code")
+                    self._spelt[code.lower()] = code
             for alias in entry.aliases:
-                self._codes.setdefault(alias.code.lower(), (entry, entry.code, "alias"))
+                if alias.code[0].isalpha() and alias.code.lower() not in self._codes:
+                    self._codes[alias.code.lower()] = (entry, entry.code, "alias")
+                    self._spelt[alias.code.lower()] = alias.code
+        self._sorted = sorted(self._codes)
+        # Words of the current codes only: an alias is often a misspelling ("Extention").
+        self.vocab = vocabulary(c for e in kb.entries for c in e.all_codes if c[0].isalpha())
         # Candidates for a typo'd word: codes whose length is within two of it.
         self._near: dict[int, list[str]] = {}
         for low in self._codes:
             for n in range(len(low) - 2, len(low) + 3):
                 self._near.setdefault(n, []).append(low)
-        self._numeric = {str(n): e for e in kb.entries for n in e.numeric_codes}
         self._cache: dict[str, list[tuple[str, int]]] = {}
 
-    def evidence(self, paste: Paste) -> list[Evidence]:
-        """Every code-like word of the paste that names a known error."""
+    def read(self, paste: Paste) -> tuple[list[Evidence], list[str]]:
+        """Every identifier of the paste that names a known error; the unknown codes, in order."""
         found: list[Evidence] = []
-        for m in _CODE_WORD.finditer(paste.low):
-            word = m.group()
-            hit = self._codes.get(word)
+        unknown: list[str] = []
+        disp, low = paste.disp, paste.low
+        idents = [m.span() for m in _IDENT.finditer(disp)]
+        i = 0
+        while i < len(idents):
+            start, end = idents[i]
+            word = low[start:end]
+            hit = self._codes.get(word) if end - start >= 8 else None
+            if hit is None and end - start >= 6:
+                last = self._wrapped(idents, i, paste)
+                if last > i:
+                    joined = "".join(low[a:b] for a, b in idents[i : last + 1])
+                    found.append(self._exact(joined, (start, idents[last][1]), paste))
+                    i = last + 1
+                    continue
             if hit is not None:
-                entry, code, via = hit
-                score = EXACT if via == "code" else ALIAS
-                if entry.generic and not paste.context:
-                    score = GENERIC_WITHOUT_CONTEXT
-                found.append(Evidence(entry, code, via, score, m.span()))
-            elif len(word) >= 10:
-                for near, dist in self._typos(word):
-                    entry, code, _ = self._codes[near]
-                    score = TYPO1 if dist == 1 else TYPO2
-                    if entry.generic and not paste.context:
-                        score -= 25
-                    found.append(Evidence(entry, code, "fuzzy_code", score, m.span()))
-        if paste.context and self._numeric:
-            for m in _NUMBER.finditer(paste.low):
-                numbered = self._numeric.get(m.group())
-                if numbered is not None:
-                    found.append(
-                        Evidence(numbered, numbered.code, "numeric_code", NUMERIC, m.span())
-                    )
+                found.append(self._exact(word, (start, end), paste))
+            elif end - start >= 10:
+                read = self._inexact(disp[start:end], (start, end), paste)
+                if read:
+                    found += read
+                elif backup_shaped(disp[start:end], self.vocab) and disp[start:end] not in unknown:
+                    unknown.append(disp[start:end])
+            i += 1
+        return found, unknown
+
+    def _exact(self, word: str, span: tuple[int, int], paste: Paste) -> Evidence:
+        entry, code, via = self._codes[word]
+        score = EXACT if via == "code" else ALIAS
+        if entry.generic and not paste.context:
+            score = GENERIC_WITHOUT_CONTEXT
+        return Evidence(entry, code, via, score, span)
+
+    def _wrapped(self, idents: list[tuple[int, int]], i: int, paste: Paste) -> int:
+        """The last piece of a code wrapped across lines that starts at piece ``i``, else ``i``."""
+        joined = paste.low[idents[i][0] : idents[i][1]]
+        for k in range(i + 1, min(i + MAX_PIECES, len(idents))):
+            gap = paste.disp[idents[k - 1][1] : idents[k][0]]
+            if not gap or _WRAP.fullmatch(gap) is None:
+                break
+            joined += paste.low[idents[k][0] : idents[k][1]]
+            if joined in self._codes:
+                return k
+        return i
+
+    def _inexact(self, word: str, span: tuple[int, int], paste: Paste) -> list[Evidence]:
+        """A typo'd or cut-off code: evidence for it, or nothing."""
+        found: list[Evidence] = []
+        for near, dist in self._typos(word.lower()):
+            if not typo_of(self._spelt[near], word, self.vocab):
+                continue
+            entry, code, _ = self._codes[near]
+            score = TYPO1 if dist == 1 else TYPO2
+            if entry.generic and not paste.context:
+                score -= 25
+            found.append(Evidence(entry, code, "fuzzy_code", score, span))
+        if not found:
+            hit = self._cut(word.lower())
+            if hit is not None:
+                entry, code, _ = self._codes[hit]
+                score = TRUNCATED - (25 if entry.generic and not paste.context else 0)
+                found.append(Evidence(entry, code, "truncated_code", score, span))
         return found
+
+    def _cut(self, word: str) -> str | None:
+        """The one code that ``word`` is the start of (a line cut mid-code), if there is one."""
+        if len(word) < MIN_PREFIX:
+            return None
+        i = bisect.bisect_left(self._sorted, word)
+        starting: list[str] = []
+        while i < len(self._sorted) and self._sorted[i].startswith(word) and len(starting) < 4:
+            starting.append(self._sorted[i])
+            i += 1
+        entries = {id(self._codes[s][0]) for s in starting}
+        if len(entries) != 1:
+            return None
+        full = starting[0]
+        if ends_on_failure(self._spelt[full], len(word)):
+            return None  # "...VmNotFound" may be a code of its own, not a cut one
+        return full
 
     def _typos(self, word: str) -> list[tuple[str, int]]:
         """Codes within one typo (short words) or two (from 14 letters), nearest first."""

@@ -13,7 +13,8 @@ class Evidence:
 
     entry: Entry
     code: str
-    via: str  # "code", "alias", "fuzzy_code", "numeric_code" or "message"
+    # "code", "alias", "fuzzy_code", "truncated_code", "numeric_code", "message" or "symptom"
+    via: str
     score: float
     span: tuple[int, int]
     margin: float = 100.0
@@ -28,5 +29,8 @@ class Paste:
     low: str
     terms: list[tuple[str, int, int]]  # stemmed words in order, stopwords kept
     words: set[str]  # the comparable words (no stopwords)
-    context: bool  # mentions Azure Backup (vault, backup, VMSnapshot...)
+    context: bool  # mentions Azure Backup (vault, backup, VMSnapshot, MARS...)
+    support: bool = False  # mentions a job, a restore or an Azure resource id
+    workloads: frozenset[str] = frozenset()  # the workloads it names most strongly
     where: dict[str, list[int]] | None = None  # each word's positions in ``terms``, on demand
+    pairs_at: dict[str, list[int]] | None = None  # each word pair's positions, on demand

@@ -1,8 +1,11 @@
 """Find the Azure Backup errors in a paste of any shape.
 
-Two kinds of evidence (``knowledge/codes.py``, ``knowledge/messages.py``), each tied to the part
+Evidence of three kinds (codes: ``knowledge/codes.py``; numeric and hexadecimal ids:
+``knowledge/numeric.py``; messages and symptoms: ``knowledge/messages.py``), each tied to the part
 of the paste it comes from. Readings of the same part compete: only the best survives, and its
-margin over the runner-up is part of the decision to answer unasked.
+margin over the runner-up is part of the decision to answer unasked. A symptom never beats a code
+or a message; the workload the paste names breaks near-ties; backup errors rank before generic
+Resource Manager ones.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ import threading
 from dataclasses import dataclass, field
 from functools import cache
 
-from knowledge.codes import CodeIndex
+from knowledge.codes import GENERIC_WITHOUT_CONTEXT, CodeIndex
 from knowledge.evidence import Evidence, Paste
 from knowledge.lang import detect_lang
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.messages import MessageIndex, content
 from knowledge.model import Entry, Lang
+from knowledge.numeric import NumericIndex
+from knowledge.signals import backup_context, supported, workloads
 from knowledge.text import MAX_PASTE_BYTES, clean, cut, terms
 
 __all__ = [
@@ -36,10 +41,9 @@ __all__ = [
 ANSWER_SCORE = 85  # answer unasked at or above this score ...
 ANSWER_MARGIN = 5  # ... when no other reading of the same words comes this close
 SUGGEST_SCORE = 55  # "did you mean" suggestions start here
+WORKLOAD_EDGE = 5  # what naming an entry's workload is worth between near-equal readings
 
-_CONTEXT = frozenset(
-    {"backup", "vault", "recoveryservic", "iaasvm", "vmsnapshot", "azurebackuprg", "備份", "保存"}
-)
+_CODE_VIAS = frozenset({"code", "alias", "fuzzy_code", "truncated_code", "numeric_code"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,7 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.codes = CodeIndex(kb)
+        self.numbers = NumericIndex(kb)
         self.messages = MessageIndex(kb)
 
     def match(
@@ -90,7 +95,7 @@ class Matcher:
         min_margin: int = ANSWER_MARGIN,
     ) -> list[Match]:
         """The errors in ``text`` scoring at least ``min_score`` with that margin, best first."""
-        winners, _ = self._rank(text)
+        winners, _, _ = self._rank(text)
         found = [m for m in winners if m.score >= min_score and m.margin >= min_margin]
         return found[:limit]
 
@@ -98,8 +103,8 @@ class Matcher:
         self, text: str, *, limit: int = 3, min_score: int = SUGGEST_SCORE
     ) -> list[Match]:
         """Every reading of ``text`` at or above ``min_score``, winners and runners-up."""
-        winners, losers = self._rank(text)
-        ranked = sorted(winners + losers, key=lambda m: -m.score)
+        winners, losers, _ = self._rank(text)
+        ranked = sorted(winners + losers, key=_suggestion_order)
         seen: set[str] = set()
         out = []
         for m in ranked:
@@ -111,40 +116,51 @@ class Matcher:
     def analyse(self, text: str) -> Analysis:
         """Confident matches, up to three suggestions below the bar, the language, the cut."""
         cut_text, truncated = cut(text)
-        winners, losers = self._rank(cut_text)
+        winners, losers, unknown = self._rank(cut_text)
         matches = [m for m in winners if m.confident]
         taken = {m.entry.code for m in matches}
         rest = sorted(
             (m for m in winners + losers if not m.confident and m.score >= SUGGEST_SCORE),
-            key=lambda m: -m.score,
+            key=_suggestion_order,
         )
         suggestions: list[Match] = []
         for m in rest:
             if m.entry.code not in taken:
                 taken.add(m.entry.code)
                 suggestions.append(m)
-        return Analysis(matches, suggestions[:3], detect_lang(cut_text), truncated)
+        return Analysis(matches, suggestions[:3], detect_lang(cut_text), truncated, unknown)
 
-    def _rank(self, text: str) -> tuple[list[Match], list[Match]]:
+    def unknown_codes(self, text: str) -> list[str]:
+        """Azure-Backup-shaped codes in ``text`` that the knowledge base does not know, in order."""
+        return self.codes.read(prepare(text))[1]
+
+    def _rank(self, text: str) -> tuple[list[Match], list[Match], list[str]]:
         paste = prepare(text)
-        evidence = self.codes.evidence(paste) + self.messages.evidence(paste)
-        return _compete(evidence, paste.disp)
+        codes, unknown = self.codes.read(paste)
+        evidence = codes + self.numbers.evidence(paste) + self.messages.evidence(paste)
+        winners, losers = _compete(evidence, paste)
+        return winners, losers, unknown
 
 
 def prepare(text: str) -> Paste:
     """Cut, clean and split a paste once, for every index."""
     text, _ = cut(text)
-    disp = clean(text)
+    disp = clean(text, lines=True)  # line breaks kept: codes are read across them
     low = disp.lower()
     if len(low) != len(disp):  # a few characters change length when lower-cased
         disp = low
+    low = low.replace("\n", " ")
     found = terms(low)
     words = {t for t, _, _ in found if content(t)}
-    return Paste(disp, low, found, words, bool(words & _CONTEXT))
+    return Paste(disp, low, found, words, backup_context(low), supported(low), workloads(low))
 
 
-def _compete(evidence: list[Evidence], disp: str) -> tuple[list[Match], list[Match]]:
+def _compete(evidence: list[Evidence], paste: Paste) -> tuple[list[Match], list[Match]]:
     """Merge evidence per entry, let readings of the same words compete, build the matches."""
+    if not paste.context:  # every Azure service says AuthorizationFailed: backup words first
+        for ev in evidence:
+            if ev.entry.workload == "arm" and ev.entry.generic:  # its messages too
+                ev.score = min(ev.score, GENERIC_WITHOUT_CONTEXT)
     per_entry: dict[str, Evidence] = {}
     for ev in sorted(evidence, key=lambda e: -e.score):
         best = per_entry.get(ev.entry.code)
@@ -153,13 +169,22 @@ def _compete(evidence: list[Evidence], disp: str) -> tuple[list[Match], list[Mat
         elif not _overlap(best.span, ev.span):
             best.extra.append(ev)
     for ev in per_entry.values():
-        if any(x.via != "message" for x in [ev, *ev.extra]) and any(
+        if any(x.via in _CODE_VIAS for x in [ev, *ev.extra]) and any(
             x.via == "message" and x.score >= 60 for x in [ev, *ev.extra]
         ):
             ev.score = min(100.0, ev.score + 3)  # code and message agree
-            if ev.via == "message":
-                ev.code = next(x.code for x in ev.extra if x.via != "message")
-    ranked = sorted(per_entry.values(), key=lambda e: (-e.score, e.via != "code", e.entry.code))
+            if ev.via not in _CODE_VIAS:
+                ev.code = next(x.code for x in ev.extra if x.via in _CODE_VIAS)
+    # Naming the entry's workload ("SQL", "HANA", "MARS agent") settles near-ties between
+    # entries of different workloads that document the same words; it never adds a match.
+    edge = {
+        id(ev): ev.score + (WORKLOAD_EDGE if ev.entry.workload in paste.workloads else 0)
+        for ev in per_entry.values()
+    }
+    ranked = sorted(
+        per_entry.values(),
+        key=lambda e: (e.via == "symptom", -edge[id(e)], e.via != "code", e.entry.code),
+    )
     winners: list[Evidence] = []
     losers: list[Evidence] = []
     for ev in ranked:
@@ -167,17 +192,29 @@ def _compete(evidence: list[Evidence], disp: str) -> tuple[list[Match], list[Mat
         if rival is None:
             winners.append(ev)
             continue
-        if not _related(rival.entry, ev.entry):  # the same problem told twice is no doubt
-            rival.margin = min(rival.margin, rival.score - ev.score)
-        ev.margin = ev.score - rival.score
+        # The same problem told twice is no doubt; nor is a symptom beside a code or message.
+        weaker = ev.via == "symptom" and rival.via != "symptom"
+        if not _related(rival.entry, ev.entry) and not weaker:
+            rival.margin = min(rival.margin, edge[id(rival)] - edge[id(ev)])
+        ev.margin = edge[id(ev)] - edge[id(rival)]
         losers.append(ev)
+    # Backup errors before generic Resource Manager ones, symptoms last.
+    winners.sort(key=lambda e: (e.via == "symptom", _generic(e.entry), -edge[id(e)]))
     seen_codes: set[str] = set()
     out_w = []
     for ev in winners:
         if ev.code not in seen_codes:
             seen_codes.add(ev.code)
-            out_w.append(_to_match(ev, disp))
-    return out_w, [_to_match(ev, disp) for ev in losers]
+            out_w.append(_to_match(ev, paste.disp))
+    return out_w, [_to_match(ev, paste.disp) for ev in losers]
+
+
+def _generic(entry: Entry) -> bool:
+    return entry.generic or entry.workload == "arm"
+
+
+def _suggestion_order(m: Match) -> tuple[bool, int]:
+    return m.via == "symptom", -m.score
 
 
 def _related(a: Entry, b: Entry) -> bool:
@@ -192,7 +229,7 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 def _to_match(ev: Evidence, disp: str) -> Match:
     start, end = ev.span
-    excerpt = disp[start:end].strip()
+    excerpt = disp[start:end].replace("\n", " ").strip()
     if len(excerpt) > 300:
         excerpt = excerpt[:299] + "…"
     return Match(ev.code, ev.entry, round(ev.score), ev.via, excerpt, ev.span, round(ev.margin))

@@ -8,11 +8,17 @@ even in a knowledge base of thousands of messages. A candidate then needs half o
 
 * rapidfuzz aligns the whole message with the paste, blended with the weight share present;
 * the heaviest run of the message's words the paste holds in order (a partial copy).
+
+In a long paste (a log) both look where the message's pairs sit densest, not at the first
+look-alike: retry lines early in a log share most of a message's words, the copy at its end all.
+Symptoms (what people paste that is not the official message) are indexed the same way and come
+back as weaker evidence: alone they suggest, with Azure Backup context they may answer.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -30,8 +36,14 @@ MAX_VERIFIED = 16  # candidates verified per paste, best-sharing first
 COMMON_PAIR_SHARE = 0.02  # a pair in more than this share of messages is too common to count...
 COMMON_PAIR_MIN = 50  # ... once it is in at least this many
 MIN_RUN_WORDS = 3  # "was not found" is not a copy of "An Azure virtual machine wasn't found"
+WINDOWS = 3  # places of a long paste verified per candidate, densest first
+SYMPTOM_COVERAGE = 0.7  # a symptom is short: most of it must be there...
+SYMPTOM_RUN_SHARE = 0.75  # ... and a partial copy of it must hold most of its weight
+SYMPTOM_ALONE = 80.0  # a symptom without backup context: at most a "did you mean"
+SYMPTOM_BACKED = 90.0  # with backup context (or a job, a restore, a resource id): may answer
 
 Term = tuple[str, int, int]
+_MARS_ID = re.compile(r"\s\((?:ID|Error ID|error code)[:\s]", re.IGNORECASE)
 
 
 def content(term: str) -> bool:
@@ -56,13 +68,15 @@ class _Message:
     seq: list[str]  # words in order, stopwords kept, for partial copies; [] for none
     keys: frozenset[str]  # its adjacent word pairs (a one-word message: that word)
     need: int  # pairs a paste must share to make this a candidate
+    length: int  # words, stopwords included: the width of a window in a long paste
+    symptom: bool  # a symptom, not a message: weaker evidence
 
 
 class MessageIndex:
     """Every message of the knowledge base, indexed by word pairs."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        raw: list[tuple[Entry, str, str, bool]] = []
+        raw: list[tuple[Entry, str, str, bool, bool]] = []
         for entry in kb.entries:
             for msg in entry.messages:
                 text = clean(msg.text)
@@ -70,14 +84,22 @@ class MessageIndex:
                 # advice ("Retry the operation in a few minutes...") is boilerplate shared by
                 # many errors, so partial copies are looked for in the first part only.
                 head = text.split(" - ", 1)[0]
-                raw.append((entry, msg.code or entry.code, text, head == text))
+                # MARS and DPM print "<message> (ID: 100050) <advice>": the same two parts.
+                head = _MARS_ID.split(head, 1)[0].rstrip()
+                raw.append((entry, msg.code or entry.code, text, head == text, False))
                 if head != text and len(head) >= 20:
-                    raw.append((entry, msg.code or entry.code, head, True))
-        seqs = [[t for t, _, _ in terms(text.lower())] for _, _, text, _ in raw]
+                    raw.append((entry, msg.code or entry.code, head, True, False))
+            for sym in entry.symptoms:
+                raw.append((entry, entry.code, clean(sym.text), True, True))
+        seqs = [[t for t, _, _ in terms(text.lower())] for _, _, text, _, _ in raw]
+        # Word weights come from the messages alone: symptoms repeat the messages' words in
+        # other forms and would make them look common.
+        n_messages = sum(not r[4] for r in raw)
         df: dict[str, int] = {}
-        for seq in seqs:
-            for word in {t for t in seq if content(t)}:
-                df[word] = df.get(word, 0) + 1
+        for seq, r in zip(seqs, raw, strict=True):
+            if not r[4]:
+                for word in {t for t in seq if content(t)}:
+                    df[word] = df.get(word, 0) + 1
         keys = [pairs(seq) or {t for t in seq if content(t)} for seq in seqs]
         pair_df: dict[str, int] = {}
         for ks in keys:
@@ -87,12 +109,12 @@ class MessageIndex:
         common = max(COMMON_PAIR_MIN, COMMON_PAIR_SHARE * len(raw))
         self._messages: list[_Message] = []
         self._postings: dict[str, list[int]] = {}
-        for i, ((entry, code, text, runs), seq, all_ks) in enumerate(
+        for i, ((entry, code, text, runs, symptom), seq, all_ks) in enumerate(
             zip(raw, seqs, keys, strict=True)
         ):
             rarest = sorted(all_ks, key=lambda k: (pair_df[k], k))
             ks = {k for k in rarest if pair_df[k] < common} or set(rarest[:1])
-            weights = {t: idf(df[t], len(raw)) for t in seq if content(t)}
+            weights = {t: idf(df.get(t, 0), n_messages) for t in seq if content(t)}
             need = max(min(2, len(ks)), int(PAIR_SHARE * len(ks)))
             # Prefix filtering: a paste sharing ``need`` of the pairs shares at least one of the
             # ``len - need + 1`` rarest, so only those are indexed and postings stay short.
@@ -110,6 +132,8 @@ class MessageIndex:
                     seq if runs else [],
                     frozenset(ks),
                     need,
+                    len(seq),
+                    symptom,
                 )
             )
 
@@ -137,11 +161,16 @@ class MessageIndex:
             msg = self._messages[i]
             have = sum(w for t, w in msg.weights.items() if t in paste.words)
             coverage = have / msg.total if msg.total else 0.0
-            if coverage < MIN_COVERAGE:
+            if coverage < (SYMPTOM_COVERAGE if msg.symptom else MIN_COVERAGE):
                 continue
             result = _verify(msg, paste, coverage)
             if result is not None:
-                found.append(Evidence(msg.entry, msg.code, "message", result[0], result[1]))
+                score, span = result
+                if msg.symptom:
+                    backed = paste.context or paste.support
+                    score = min(score, SYMPTOM_BACKED if backed else SYMPTOM_ALONE)
+                via = "symptom" if msg.symptom else "message"
+                found.append(Evidence(msg.entry, msg.code, via, score, span))
             verified += 1
             if verified == MAX_VERIFIED:
                 break
@@ -154,7 +183,7 @@ def _verify(msg: _Message, paste: Paste, coverage: float) -> tuple[float, tuple[
     if len(low) <= 4 * size + 100:
         starts, width = [0], len(low)
     else:
-        starts, width = _windows(msg, paste, size), 4 * size
+        starts, width = _windows(msg, paste, size), 2 * size + 40
     best: tuple[float, tuple[int, int]] | None = None
     positions = [t[1] for t in paste.terms] if msg.seq and len(starts) > 1 else []
     for start in starts:
@@ -184,16 +213,48 @@ def _verify(msg: _Message, paste: Paste, coverage: float) -> tuple[float, tuple[
 
 
 def _windows(msg: _Message, paste: Paste, size: int) -> list[int]:
-    """Where to look in a long paste: around the first places its rarest present word occurs."""
+    """Where to look in a long paste: where most of the message's word pairs sit together."""
+    if paste.pairs_at is None:  # computed once per paste, shared by its candidates
+        paste.pairs_at = pair_positions(paste.terms)
+    events = sorted((pos, key) for key in msg.keys for pos in paste.pairs_at.get(key, ()))
+    width = msg.length + 4  # a copy spans the message's words, give or take a few
+    counts: dict[str, int] = {}
+    ranked: list[tuple[int, int, int]] = []  # (-distinct pairs, -first position, first event)
+    lo = 0
+    for pos, key in events:
+        counts[key] = counts.get(key, 0) + 1
+        while events[lo][0] <= pos - width:
+            old = events[lo][1]
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+            lo += 1
+        ranked.append((-len(counts), -events[lo][0], lo))
+    ranked.sort()
     starts: list[int] = []
-    for word in msg.anchors:
-        if word in paste.words:
-            pos = paste.low.find(word)
-            while pos != -1 and len(starts) < 6:
-                starts.append(max(0, pos - 2 * size))
-                pos = paste.low.find(word, pos + 1)
-            break
+    taken: list[int] = []
+    for _, _, lo in ranked:
+        first = events[lo][0]
+        if all(abs(first - t) >= width for t in taken):
+            taken.append(first)
+            starts.append(max(0, paste.terms[first][1] - size // 2))
+            if len(starts) == WINDOWS:
+                break
     return starts
+
+
+def pair_positions(seq: list[Term]) -> dict[str, list[int]]:
+    """Where each adjacent pair of meaningful words (and each such word) starts in the paste."""
+    where: dict[str, list[int]] = {}
+    prev: tuple[str, int] | None = None
+    for j, (term, _, _) in enumerate(seq):
+        if not content(term):
+            continue
+        where.setdefault(term, []).append(j)
+        if prev is not None:
+            where.setdefault(f"{prev[0]} {term}", []).append(prev[1])
+        prev = (term, j)
+    return where
 
 
 def where_is(window: list[Term]) -> dict[str, list[int]]:
@@ -220,7 +281,7 @@ def _run(
                 best, best_end, best_len, best_words = acc + weight, j, length + 1, cur[j][2]
         prev = cur
     share = best / msg.total if msg.total else 0.0
-    if share < MIN_RUN_SHARE or best_words < MIN_RUN_WORDS:
+    if share < (SYMPTOM_RUN_SHARE if msg.symptom else MIN_RUN_SHARE) or best_words < MIN_RUN_WORDS:
         return None
     # A long run in order is strong evidence even when the copy left out a rare word.
     share += 0.1 * (best_words >= 5) + 0.05 * (best_words >= 8)

@@ -43,15 +43,26 @@ def cut(text: str) -> tuple[str, bool]:
     return raw[:MAX_PASTE_BYTES].decode("utf-8", "ignore"), True
 
 
-def clean(text: str) -> str:
-    """Undo JSON escapes, Slack entities and links, markup and contractions; fold white space."""
+def clean(text: str, *, lines: bool = False) -> str:
+    """Undo JSON escapes, Slack entities and links, markup and contractions; fold white space.
+
+    With ``lines``, white space that held a line break folds to one newline instead of a space
+    (the same length: a wrapped code is told from words that merely follow each other).
+    """
     if "\\" in text:
         for _ in range(3):  # JSON in JSON in JSON: each level doubles the backslashes
             if "\\\\" not in text:
                 break
             text = text.replace("\\\\", "\\")
         text = _JSON_UNICODE.sub(_unicode_escape, text)
-        for esc, plain in (('\\"', '"'), ("\\n", " "), ("\\r", " "), ("\\t", " "), ("\\/", "/")):
+        newline = "\n" if lines else " "
+        for esc, plain in (
+            ('\\"', '"'),
+            ("\\n", newline),
+            ("\\r", " "),
+            ("\\t", " "),
+            ("\\/", "/"),
+        ):
             text = text.replace(esc, plain)
     if "<" in text:  # Slack sends links raw and escapes a literal < as &lt;: links first
         text = _SLACK_LINK.sub(_slack_link, text)
@@ -63,7 +74,11 @@ def clean(text: str) -> str:
     text = _MARKUP.sub(" ", text)
     if "n't" in text or "n’t" in text or "N'T" in text:
         text = _CONTRACTION.sub(" not", text)  # "isn't" and "is not" should compare equal
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(_fold if lines and "\n" in text else " ", text).strip()
+
+
+def _fold(m: re.Match[str]) -> str:
+    return "\n" if "\n" in m.group() else " "
 
 
 def tokens(low: str) -> list[str]:

@@ -40,7 +40,7 @@ def test_match_json_for_a_code() -> None:
 def test_match_json_reads_stdin_and_is_empty_below_the_bar() -> None:
     out = run("match", "--json", stdin="lunch at noon?")
     assert out.returncode == 0
-    assert json.loads(out.stdout) == {"matches": []}
+    assert json.loads(out.stdout) == {"matches": [], "unknown_codes": []}
     dash = run("match", "--json", "-", stdin="VM 代理程式無法與 Azure 備份通訊")
     assert json.loads(dash.stdout)["matches"][0]["code"] == "UserErrorGuestAgentStatusUnavailable"
 
@@ -72,7 +72,18 @@ def test_match_jsonl_keeps_order_and_survives_bad_lines() -> None:
     assert "error" in rows[1]
     assert "matches" not in rows[1]
     assert "error" in rows[2]
-    assert rows[3] == {"id": 4, "text": "hello team", "matches": []}
+    assert rows[3] == {"id": 4, "text": "hello team", "matches": [], "unknown_codes": []}
+
+
+def test_match_lists_unknown_codes_apart_from_the_matches() -> None:
+    text = "job failed: UserErrorGuestAgentStateUnavailable, then UserErrorRpCollectionLimitReached"
+    data = json.loads(run("match", "--json", text).stdout)
+    assert [m["code"] for m in data["matches"]] == ["UserErrorRpCollectionLimitReached"]
+    assert data["unknown_codes"] == ["UserErrorGuestAgentStateUnavailable"]
+    line = json.dumps({"text": "UserErrorVmNotFoundInDeletedState"})
+    row = json.loads(run("match", "--jsonl", stdin=line + "\n").stdout)
+    assert row["matches"] == []
+    assert row["unknown_codes"] == ["UserErrorVmNotFoundInDeletedState"]
 
 
 def test_diagnose_without_text_uses_the_sample() -> None:

@@ -256,9 +256,12 @@ def test_every_code_and_message_of_the_kb_matches_itself() -> None:
     for entry in matcher.kb.entries:
         for code in entry.all_codes:
             paste = f"Azure Backup failed: {code}" if entry.generic else code
+            if code.isdigit() and len(code) < 5:  # a short id alone is any number
+                paste = f"(ID: {code})"
             assert [m.code for m in matcher.match(paste)] == [code], code
         for msg in entry.messages:
-            got = [m.entry.code for m in matcher.candidates(msg.text, limit=3, min_score=0)]
+            paste = f"Azure Backup failed: {msg.text}" if entry.generic else msg.text
+            got = [m.entry.code for m in matcher.candidates(paste, limit=3, min_score=0)]
             assert entry.code in got, (entry.code, msg.text, got)
 
 
