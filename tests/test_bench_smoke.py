@@ -10,9 +10,9 @@ from knowledge.model import Entry
 
 
 def test_synthetic_kb_is_valid_and_includes_the_real_entries() -> None:
-    kb = synthetic_kb(50)
     real = load_kb()
-    assert len(kb.entries) == max(50, len(real.entries))
+    kb = synthetic_kb(len(real.entries) + 20)
+    assert len(kb.entries) == len(real.entries) + 20
     assert {e.code for e in real.entries} <= {e.code for e in kb.entries}
     codes = [e.code.casefold() for e in kb.entries]
     assert len(codes) == len(set(codes))
@@ -26,12 +26,13 @@ def test_synthetic_kb_is_valid_and_includes_the_real_entries() -> None:
 
 
 def test_synthetic_kb_is_deterministic() -> None:
-    assert synthetic_kb(60, seed=3).codes() == synthetic_kb(60, seed=3).codes()
-    assert synthetic_kb(60, seed=3).codes() != synthetic_kb(60, seed=4).codes()
+    size = len(load_kb().entries) + 10  # some synthetic entries beyond the real ones
+    assert synthetic_kb(size, seed=3).codes() == synthetic_kb(size, seed=3).codes()
+    assert synthetic_kb(size, seed=3).codes() != synthetic_kb(size, seed=4).codes()
 
 
 def test_matcher_runs_on_a_synthetic_kb_and_finds_a_pasted_code() -> None:
-    kb = synthetic_kb(50)
+    kb = synthetic_kb(len(load_kb().entries) + 5)
     matcher = Matcher(kb)
     entry = kb.entries[-1]  # a synthetic one
     found = matcher.match(f"backup failed with {entry.code} again")
