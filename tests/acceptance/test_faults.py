@@ -12,13 +12,14 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from actions.approvals import Status
 from knowledge.loader import DATA_DIR
 from tests.acceptance.actions_helpers import APPROVE, Driver, poll, ref_of, settle
-from tests.acceptance.conftest import KNOWN, SECRET, Slack, bot_env, sqlite_url
+from tests.acceptance.conftest import KNOWN, SECRET, Slack, bot_env, sqlite_url, wait_until
 from tests.acceptance.conftest_actions import (
     APPROVER1,
     APPROVER2,
@@ -189,10 +190,18 @@ class ThrottledSlack(FakeSlack):
         return _Failure(1, 429, math.ceil(left))
 
 
-THROTTLED_FOR = 60.0
+# Long enough for pastes to arrive while Slack refuses, short enough not to idle the suite: the
+# budget that lets a full minute pass (bot/slack_retry.py, 180 s) is tested with its own clock in
+# tests/test_slack_retry.py; here the bot honours Retry-After end to end.
+THROTTLED_FOR = 8.0
 
 
-def test_slack_answering_429_for_a_minute(tmp_path: Path) -> None:
+def refused_posts(fake: ThrottledSlack) -> list[Any]:
+    """The chat.postMessage calls the fake refused."""
+    return [c for c in fake.calls("chat.postMessage", include_failed=True) if c.status]
+
+
+def test_slack_answering_429_for_a_while_loses_no_reply(tmp_path: Path) -> None:
     with ThrottledSlack() as fake:
         bot = BotProcess(bot_env(fake, sqlite_url(tmp_path))).start()
         try:
@@ -201,13 +210,14 @@ def test_slack_answering_429_for_a_minute(tmp_path: Path) -> None:
             fake.throttle(THROTTLED_FOR)
             ended = fake.until
             roots = [slack.paste(f"{KNOWN} #{n}", channel="CTHROTTLED")["ts"] for n in range(3)]
-            time.sleep(20)  # more arrive while Slack still refuses
+            assert wait_until(lambda: len(refused_posts(fake)) >= 3, timeout=THROTTLED_FOR)
+            # more arrive while Slack still refuses
             roots += [slack.paste(f"{KNOWN} #{n}", channel="CTHROTTLED")["ts"] for n in (3, 4)]
+            assert time.monotonic() < ended, "the later pastes arrived inside the window"
             for root in roots:
                 slack.wait_answer("CTHROTTLED", root, timeout=THROTTLED_FOR + 30)
             settle(2)
-            refused = [c for c in fake.calls("chat.postMessage", include_failed=True) if c.status]
-            assert any(c.status == 429 for c in refused), "Slack did refuse"
+            assert any(c.status == 429 for c in refused_posts(fake)), "Slack did refuse"
             for root in roots:
                 got = slack.answers("CTHROTTLED", root)
                 assert len(got) == 1, f"{len(got)} answers in {root}"
