@@ -24,11 +24,12 @@ from rapidfuzz.distance import OSA
 from knowledge.evidence import Evidence, Paste
 from knowledge.loader import KnowledgeBase
 from knowledge.model import Entry
-from knowledge.shape import backup_shaped, ends_on_failure, typo_of, vocabulary
+from knowledge.shape import backup_shaped, code_like, ends_on_failure, typo_of, vocabulary
 
 _IDENT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*")
 # Between two pieces of a wrapped code: a line break, then indentation and box drawing.
 _WRAP = re.compile(r"[│┃║|]?\n(?:[ │┃║|]*)")
+_CODE_LABEL = re.compile(r"(?i)(?:code|錯誤碼|错误码|error)\W{0,4}$")
 _CACHE_MAX = 4096
 MIN_PREFIX = 16  # "UserErrorGuestAg" is one code; "UserErrorGuest" could be several
 MAX_PIECES = 3  # a long code wrapped on a narrow terminal spans three lines at most
@@ -86,10 +87,20 @@ class CodeIndex:
                 read = self._inexact(disp[start:end], (start, end), paste)
                 if read:
                     found += read
-                elif backup_shaped(disp[start:end], self.vocab) and disp[start:end] not in unknown:
+                elif disp[start:end] not in unknown and self._unknown(disp, start, end, paste):
                     unknown.append(disp[start:end])
             i += 1
         return found, unknown
+
+    def _unknown(self, disp: str, start: int, end: int, paste: Paste) -> bool:
+        """An Azure Backup code the knowledge base does not know: by its family, or by its
+        words where a code stands (``Code="..."``, ``錯誤碼 ...``) or beside Azure Backup words."""
+        word = disp[start:end]
+        if backup_shaped(word, self.vocab):
+            return True
+        if not code_like(word, self.vocab):
+            return False
+        return paste.context or _CODE_LABEL.search(disp, max(0, start - 24), start) is not None
 
     def _exact(self, word: str, span: tuple[int, int], paste: Paste) -> Evidence:
         entry, code, via = self._codes[word]

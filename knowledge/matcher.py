@@ -18,7 +18,7 @@ from knowledge.codes import GENERIC_WITHOUT_CONTEXT, CodeIndex
 from knowledge.evidence import Evidence, Paste
 from knowledge.lang import detect_lang
 from knowledge.loader import KnowledgeBase, load_kb
-from knowledge.messages import MessageIndex, content
+from knowledge.messages import SYMPTOM_ALONE, MessageIndex, content
 from knowledge.model import Entry, Lang
 from knowledge.numeric import NumericIndex
 from knowledge.signals import backup_context, supported, workloads
@@ -175,6 +175,11 @@ def _compete(evidence: list[Evidence], paste: Paste) -> tuple[list[Match], list[
             ev.score = min(100.0, ev.score + 3)  # code and message agree
             if ev.via not in _CODE_VIAS:
                 ev.code = next(x.code for x in ev.extra if x.via in _CODE_VIAS)
+    # A paste that names its error by code or message needs no symptom to answer for another.
+    if any(e.via != "symptom" and e.score >= ANSWER_SCORE for e in per_entry.values()):
+        for ev in per_entry.values():
+            if ev.via == "symptom":
+                ev.score = min(ev.score, SYMPTOM_ALONE)
     # Naming the entry's workload ("SQL", "HANA", "MARS agent") settles near-ties between
     # entries of different workloads that document the same words; it never adds a match.
     edge = {

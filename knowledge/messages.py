@@ -36,6 +36,9 @@ MAX_VERIFIED = 16  # candidates verified per paste, best-sharing first
 COMMON_PAIR_SHARE = 0.02  # a pair in more than this share of messages is too common to count...
 COMMON_PAIR_MIN = 50  # ... once it is in at least this many
 MIN_RUN_WORDS = 3  # "was not found" is not a copy of "An Azure virtual machine wasn't found"
+WHOLE_RUN = 0.98  # a run holding this share of a message's weight is the whole message
+PARTIAL_MAX = 94.0  # a partial copy scores at most this (a whole one of another: 100)
+SHORT_RUN_MAX = 80.0  # ... and three words in a row ("VM was not found") only suggest
 WINDOWS = 3  # places of a long paste verified per candidate, densest first
 SYMPTOM_COVERAGE = 0.7  # a symptom is short: most of it must be there...
 SYMPTOM_RUN_SHARE = 0.75  # ... and a partial copy of it must hold most of its weight
@@ -269,9 +272,9 @@ def _run(
     msg: _Message, window: list[Term], where: dict[str, list[int]]
 ) -> tuple[float, tuple[int, int]] | None:
     """The heaviest run of the message's words found in order in the window, scored 0-100."""
-    best, best_end, best_len, best_words = 0.0, -1, 0, 0
+    best, best_end, best_len, best_words, best_start = 0.0, -1, 0, 0, 0
     prev: dict[int, tuple[float, int, int]] = {}
-    for term in msg.seq:
+    for i, term in enumerate(msg.seq):
         weight = msg.weights.get(term, 0.0)
         cur: dict[int, tuple[float, int, int]] = {}
         for j in where.get(term, ()):
@@ -279,11 +282,20 @@ def _run(
             cur[j] = (acc + weight, length + 1, words + (weight > 0))
             if acc + weight > best:
                 best, best_end, best_len, best_words = acc + weight, j, length + 1, cur[j][2]
+                best_start = i - length
         prev = cur
     share = best / msg.total if msg.total else 0.0
     if share < (SYMPTOM_RUN_SHARE if msg.symptom else MIN_RUN_SHARE) or best_words < MIN_RUN_WORDS:
         return None
+    whole = share >= WHOLE_RUN
     # A long run in order is strong evidence even when the copy left out a rare word.
     share += 0.1 * (best_words >= 5) + 0.05 * (best_words >= 8)
+    score = 100 * min(1.0, 0.55 + 0.5 * share)
+    if not whole:  # part of a message: below a whole copy of another, by a clear margin...
+        # ... and three words from its middle ("VM was not found") are a hint; from its start
+        # ("Failure in parsing the config for ...") they are a copy cut short.
+        opening = all(not content(t) for t in msg.seq[:best_start])
+        short = best_words <= MIN_RUN_WORDS and not opening
+        score = min(score, SHORT_RUN_MAX if short else PARTIAL_MAX)
     first = window[best_end - best_len + 1][1]
-    return 100 * min(1.0, 0.55 + 0.5 * share), (first, window[best_end][2])
+    return score, (first, window[best_end][2])

@@ -93,6 +93,21 @@ def backup_shaped(word: str, vocab: frozenset[str]) -> bool:
     return 3 * sum(p in vocab or p.isdigit() for p in parts) >= 2 * len(parts)
 
 
+_FAILURE = _ENDINGS | {"empty", "unknown", "bad", "cannot", "unable", "conflicting", "no"}
+
+
+def code_like(word: str, vocab: frozenset[str]) -> bool:
+    """True for a CamelCase identifier that reports a failure in the words codes use, of no known
+    family (``ServiceResourceNotEmpty``): a code where a code stands or beside Azure Backup words.
+    """
+    if len(word) < 10 or not word[0].isupper() or word in (word.lower(), word.upper()):
+        return False
+    parts = [p.lower() for p in split_camel(word)]
+    if len(parts) < 3 or not _FAILURE.intersection(parts):
+        return False
+    return 3 * sum(p in vocab or p.isdigit() for p in parts) >= 2 * len(parts)
+
+
 def _on_word(parts: list[str], length: int) -> bool:
     """True when the first ``length`` letters are whole CamelCase words (Sal, not Salesforce)."""
     total = 0

@@ -343,8 +343,24 @@ def test_a_symptom_with_backup_context_answers(text: str) -> None:
 
 def test_code_and_message_evidence_beat_symptom_evidence() -> None:
     text = f"backup job failed: UserErrorRpCollectionLimitReached; also {SYMPTOM}"
-    found = MATCHER.analyse(text).matches
-    assert [m.code for m in found] == ["UserErrorRpCollectionLimitReached", AGENT]
+    result = MATCHER.analyse(text)
+    assert [m.code for m in result.matches] == ["UserErrorRpCollectionLimitReached"]
+    assert [(m.code, m.via) for m in result.suggestions] == [(AGENT, "symptom")]
+
+
+def test_a_symptom_inside_a_message_does_not_cast_doubt_on_it() -> None:
+    kb_entries = (
+        *ENTRIES[:1],
+        _entry(
+            "ExtensionSnapshotFailedNoNetwork",
+            "vm",
+            ["Snapshot failed"],
+            symptoms=("VM Agent unable to communicate",),
+        ),
+    )
+    kb = KnowledgeBase(kb_entries, {}, {}, {e.code.casefold(): e for e in kb_entries})
+    found = Matcher(kb).analyse(f"Azure Backup job: {AGENT_MESSAGE}").matches
+    assert [(m.code, m.via) for m in found] == [(AGENT, "message")]
 
 
 # ----- 5. a message is found wherever it sits in a long paste ---------------------------------
