@@ -2,12 +2,12 @@
 
 Pure functions over plain rows; ``bot/report_cli.py`` reads the store and prints the result of
 ``build_report``. Only ``redact_excerpt`` ever sees a raw paste, and it keeps none of its
-identifiers: GUIDs, resource ids, e-mail and IP addresses, tokens and secrets become placeholders.
+identifiers: GUIDs, resource ids, e-mail and IP addresses, internal host names, tokens and secrets
+become placeholders (``knowledge/redact.py``, linear time on any input).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,45 +17,16 @@ from rapidfuzz import fuzz, process, utils
 
 from knowledge.coverage import UnknownCode, WorkloadCoverage, coverage, group_unknown_codes
 from knowledge.loader import KnowledgeBase
+from knowledge.redact import redact_excerpt as _redact_excerpt
 
 EXCERPT_CHARS = 300
 GROUP_SCORE = 80  # token_set_ratio at which two redacted excerpts count as the same problem
 EXAMPLES = 3
 
-_IP = "<ip>"
-# Order matters: resource ids and URLs hold GUIDs and tokens, so they go first, whole.
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?i)/subscriptions/[^\s\"'<>,;)]+"), "<resource-id>"),
-    (re.compile(r"(?i)\bhttps?://[^\s\"'<>]+"), "<url>"),
-    (re.compile(r"\b(xox[abeposr]|xapp)-[A-Za-z0-9-]+"), "<token>"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "<token>"),
-    (re.compile(r"(?i)\bbearer\s+\S+"), "Bearer <token>"),
-    (
-        re.compile(
-            r"(?i)\b(\w*(?:password|passwd|pwd|secret|token|key)|sig|signature)"
-            r"([\"']?\s*[=:]\s*)(?:\"[^\"]*\"|'[^']*'|[^\s\"',;&]+)"
-        ),
-        r"\1\2<secret>",
-    ),
-    (re.compile(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<guid>"),
-    (re.compile(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b"), "<email>"),
-    (re.compile(r"(?i)(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])"), "<ip>"),
-    (re.compile(r"(?i)(?<![\w:])(?:[0-9a-f]{1,4}:)+:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*)?"), _IP),
-    (re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"), "<ip>"),
-    (re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>"), "<user>"),
-    # Long mixed letter-and-digit runs are keys or hashes; error codes are letters only.
-    (re.compile(r"\b(?=[\w+/-]*\d)(?=[\w+/-]*[A-Za-z])[\w+/-]{32,}=*", re.ASCII), "<token>"),
-)
-_SPACE = re.compile(r"\s+")
-
 
 def redact_excerpt(text: str, *, limit: int = EXCERPT_CHARS) -> str:
     """The first ``limit`` characters of ``text`` with identifiers and secrets replaced."""
-    # Redact before cutting: a cut through a GUID or token would leave part of it unrecognised.
-    for pattern, placeholder in _RULES:
-        text = pattern.sub(placeholder, text)
-    text = _SPACE.sub(" ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return _redact_excerpt(text, limit=limit)
 
 
 @dataclass(frozen=True, slots=True)
