@@ -4,11 +4,16 @@ A request moves ``pending -> approved -> running -> succeeded | failed``, or ``p
 rejected | expired``. The store makes each move a guarded transition (an UPDATE that only succeeds
 from the expected state), so racing approvals execute once; this module decides whether a
 click may attempt the move at all.
+
+An approval binds to the exact plan through ``plan_hash``: an HMAC of action, parameters and plan
+text under ``BACKUP_FIX_SIGNING_KEY``, which is never stored in the database. Whoever can write to
+the database can change a request, but cannot make its stored hash match again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Iterable, Mapping
@@ -40,6 +45,7 @@ class Refusal(StrEnum):
     EXPIRED = "expired"
     TAMPERED = "tampered"
     ALREADY_DECIDED = "already_decided"
+    WRONG_CHANNEL = "wrong_channel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +73,8 @@ class ApprovalRequest:
         return now >= self.expires_at
 
 
-def plan_hash(action: str, params: Mapping[str, Any], plan: str) -> str:
-    """The fingerprint an approval binds to: action, parameters and the plan text shown."""
+def plan_hash(action: str, params: Mapping[str, Any], plan: str, *, key: bytes) -> str:
+    """The keyed fingerprint an approval binds to: action, parameters and the plan text shown."""
     canonical = json.dumps(
         {"action": action, "params": params, "plan": plan},
         sort_keys=True,
@@ -76,7 +82,13 @@ def plan_hash(action: str, params: Mapping[str, Any], plan: str) -> str:
         ensure_ascii=False,
         default=str,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key, b"plan\n" + canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def bound(request: ApprovalRequest, *, key: bytes) -> bool:
+    """True when the stored action, parameters and plan still give the stored hash."""
+    expected = plan_hash(request.action, request.params, request.plan, key=key)
+    return hmac.compare_digest(expected, request.plan_hash)
 
 
 def new_request(
@@ -88,15 +100,16 @@ def new_request(
     channel: str,
     thread_ts: str,
     now: datetime,
+    key: bytes,
     ttl: timedelta = DEFAULT_TTL,
 ) -> ApprovalRequest:
-    """A fresh pending request with an unguessable id."""
+    """A fresh pending request with an unguessable id, bound to its plan under ``key``."""
     return ApprovalRequest(
         id=secrets.token_hex(8),
         action=action,
         params=dict(params),
         plan=plan,
-        plan_hash=plan_hash(action, params, plan),
+        plan_hash=plan_hash(action, params, plan, key=key),
         requester=requester,
         channel=channel,
         thread_ts=thread_ts,
@@ -126,10 +139,28 @@ class Approvers:
         return any(user in set(group_members.get(g, ())) for g in self.groups)
 
 
-def _still_open(request: ApprovalRequest, presented_hash: str, now: datetime) -> Refusal | None:
-    """The refusals common to approving and rejecting: a forged card, a decided or late request."""
-    if not secrets.compare_digest(presented_hash, request.plan_hash):
+@dataclass(frozen=True, slots=True)
+class Click:
+    """What a click on the card presents: the button's hash, and the message it came from."""
+
+    presented_hash: str
+    channel: str
+    message_ts: str
+
+
+def _still_open(
+    request: ApprovalRequest, click: Click, now: datetime, key: bytes
+) -> Refusal | None:
+    """The refusals common to approving and rejecting: a forged or copied card, a request edited
+    in the database, a decided or late request."""
+    if not secrets.compare_digest(click.presented_hash, request.plan_hash):
         return Refusal.TAMPERED
+    if not bound(request, key=key):
+        return Refusal.TAMPERED
+    if click.channel != request.channel or not request.card_ts:
+        return Refusal.WRONG_CHANNEL
+    if not secrets.compare_digest(click.message_ts, request.card_ts):
+        return Refusal.WRONG_CHANNEL
     if request.status != Status.PENDING:
         return Refusal.EXPIRED if request.status == Status.EXPIRED else Refusal.ALREADY_DECIDED
     if request.expired(now):
@@ -138,10 +169,16 @@ def _still_open(request: ApprovalRequest, presented_hash: str, now: datetime) ->
 
 
 def check_approve(
-    request: ApprovalRequest, *, user: str, is_approver: bool, presented_hash: str, now: datetime
+    request: ApprovalRequest,
+    *,
+    user: str,
+    is_approver: bool,
+    click: Click,
+    now: datetime,
+    key: bytes,
 ) -> Refusal | None:
     """None when ``user`` may approve ``request`` now; otherwise why not."""
-    if (refusal := _still_open(request, presented_hash, now)) is not None:
+    if (refusal := _still_open(request, click, now, key)) is not None:
         return refusal
     if user == request.requester:
         return Refusal.OWN_REQUEST
@@ -151,10 +188,16 @@ def check_approve(
 
 
 def check_reject(
-    request: ApprovalRequest, *, user: str, is_approver: bool, presented_hash: str, now: datetime
+    request: ApprovalRequest,
+    *,
+    user: str,
+    is_approver: bool,
+    click: Click,
+    now: datetime,
+    key: bytes,
 ) -> Refusal | None:
     """None when ``user`` may reject: an approver, or the requester withdrawing their own."""
-    if (refusal := _still_open(request, presented_hash, now)) is not None:
+    if (refusal := _still_open(request, click, now, key)) is not None:
         return refusal
     if not (is_approver or user == request.requester):
         return Refusal.NOT_APPROVER

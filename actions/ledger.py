@@ -7,12 +7,20 @@ The audit trail is a chain: each record holds the sequence number and hash of th
 its own hash covers its fields and that link. ``prev_seq`` is unique, so two writers that read the
 same tail cannot both append after it: the loser retries on the new tail. An edited record fails
 its hash; a deleted one breaks the link of the next.
+
+The hashes are HMAC-SHA-256 under ``BACKUP_FIX_SIGNING_KEY`` (not in the database), so whoever can
+write to the database cannot rewrite the chain consistently. A chain begun before the key existed
+keeps its plain SHA-256 records: the first keyed append writes a ``chain_keyed`` record after them
+and every record from there on is keyed. Each append logs the new head (``audit_head``), so
+records cut off the end show against a head kept outside the database (``verify(head=...)``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +31,8 @@ from sqlalchemy.exc import IntegrityError
 
 from actions.approvals import ApprovalRequest, Status
 from actions.store import Store, metadata
+
+log = logging.getLogger(__name__)
 
 approvals = Table(
     "approvals",
@@ -67,6 +77,7 @@ audit = Table(
 )
 
 GENESIS = "0" * 64
+KEYED = "chain_keyed"  # the record from which on the chain is keyed (plain SHA-256 before it)
 _HASHED = (
     "prev_seq",
     "at",
@@ -95,17 +106,24 @@ class AuditRecord:
     detail: Mapping[str, Any]
 
 
-def record_hash(prev_hash: str, fields: Any) -> str:
-    """The hash of one audit record: the previous hash and the record's fields."""
+def record_hash(prev_hash: str, fields: Any, *, key: bytes | None = None) -> str:
+    """The hash of one audit record: the previous hash and the record's fields; keyed (HMAC)
+    when ``key`` is given, plain SHA-256 (records from before the key) otherwise."""
     body = json.dumps({k: fields.get(k) for k in _HASHED}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    data = f"{prev_hash}\n{body}".encode()
+    if key is None:
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(key, b"audit\n" + data, hashlib.sha256).hexdigest()
 
 
 class Ledger:
-    """Approval requests and audit records over the state store."""
+    """Approval requests and audit records over the state store; ``key`` (the signing key)
+    binds approvals to plans and keys the audit chain."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, key: bytes | None = None) -> None:
         self.store = store
+        self.key = key
+        self._keyed = False  # once the chain is seen keyed it stays so
 
     # Approval requests
     def add(self, request: ApprovalRequest, *, lang: str | None = None) -> None:
@@ -127,18 +145,52 @@ class Ledger:
             found = conn.execute(query).scalar()
         return str(found) if found else None
 
-    def transition(self, request_id: str, expected: Status, to: Status, **fields: Any) -> bool:
-        """Move a request from ``expected`` to ``to``; True only for the one caller that did."""
+    def transition(
+        self,
+        request_id: str,
+        expected: Status,
+        to: Status,
+        *,
+        live_at: datetime | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Move a request from ``expected`` to ``to``; True only for the one caller that did.
+        With ``live_at``, only while the request has not expired at that moment (checked in the
+        same UPDATE, so a slow caller cannot approve a request that ran out meanwhile)."""
         values: dict[str, Any] = {"status": to.value}
         for key, value in fields.items():
             values[key] = json.dumps(value, default=str) if key == "outcome" else value
+        where = [approvals.c.id == request_id, approvals.c.status == expected.value]
+        if live_at is not None:
+            where.append(approvals.c.expires_at > live_at.astimezone(UTC))
+        stmt = update(approvals).where(*where).values(**values)
+        with self.store._write() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
+    def note(self, request_id: str, runner: str, outcome: Mapping[str, Any]) -> bool:
+        """Record what a running request's call is about to do or returned, while ``runner``
+        holds it; recovery settles on this, never on a guess."""
         stmt = (
             update(approvals)
-            .where(approvals.c.id == request_id, approvals.c.status == expected.value)
-            .values(**values)
+            .where(
+                approvals.c.id == request_id,
+                approvals.c.status == Status.RUNNING.value,
+                approvals.c.runner == runner,
+            )
+            .values(outcome=json.dumps(dict(outcome), default=str))
         )
         with self.store._write() as conn:
             return bool(conn.execute(stmt).rowcount == 1)
+
+    def in_thread(self, channel: str, thread_ts: str) -> list[ApprovalRequest]:
+        """The requests made in a thread, oldest first."""
+        query = (
+            select(approvals)
+            .where(approvals.c.channel == channel, approvals.c.thread_ts == thread_ts)
+            .order_by(approvals.c.created_at)
+        )
+        with self.store.engine.connect() as conn:
+            return [_request(r._mapping) for r in conn.execute(query)]
 
     def set_card(self, request_id: str, card_ts: str) -> None:
         """Remember the approval card's message ts, so later updates can edit it."""
@@ -232,18 +284,42 @@ class Ledger:
                         select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)
                     ).first()
                     prev_seq, prev_hash = (tail[0], tail[1]) if tail else (0, GENESIS)
-                    fields["prev_seq"] = prev_seq
-                    fields["at"] = datetime.now(UTC).isoformat(timespec="microseconds")
-                    digest = record_hash(prev_hash, fields)
-                    result = conn.execute(
-                        audit.insert().values(**fields, prev_hash=prev_hash, hash=digest)
-                    )
-                    key = result.inserted_primary_key
-                    assert key is not None  # an INSERT always has one
-                    return int(key[0])
+                    if self.key is not None and not self._chain_keyed(conn):
+                        marker = _marker(prev_seq)
+                        prev_seq, prev_hash = self._insert(conn, marker, prev_seq, prev_hash)
+                    seq, head = self._insert(conn, fields, prev_seq, prev_hash)
+                if self.key is not None:
+                    self._keyed = True
+                # The head, outside the database: `audit --verify --head` checks against it.
+                log.info("audit appended", extra={"audit_seq": seq, "audit_head": head})
+                return seq
             except IntegrityError:
                 continue  # another writer took this tail; append after the new one
         raise RuntimeError("could not append to the audit trail: too much contention")
+
+    def _chain_keyed(self, conn: Any) -> bool:
+        if not self._keyed:
+            query = select(audit.c.seq).where(audit.c.event == KEYED).limit(1)
+            self._keyed = conn.execute(query).first() is not None
+        return self._keyed
+
+    def _insert(
+        self, conn: Any, fields: dict[str, Any], prev_seq: int, prev_hash: str
+    ) -> tuple[int, str]:
+        row = {**fields, "prev_seq": prev_seq}
+        row["at"] = datetime.now(UTC).isoformat(timespec="microseconds")
+        digest = record_hash(prev_hash, row, key=self.key)
+        result = conn.execute(audit.insert().values(**row, prev_hash=prev_hash, hash=digest))
+        key = result.inserted_primary_key
+        assert key is not None  # an INSERT always has one
+        return int(key[0]), digest
+
+    def head(self) -> tuple[int, str] | None:
+        """(sequence number, hash) of the chain's last record; None when it is empty."""
+        query = select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)
+        with self.store.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (int(row[0]), str(row[1])) if row is not None else None
 
     def records(self, *, since: datetime | None = None) -> Iterator[AuditRecord]:
         """Audit records in order, optionally only those at or after ``since``."""
@@ -265,10 +341,12 @@ class Ledger:
                     json.loads(m["detail"]),
                 )
 
-    def verify(self) -> list[str]:
-        """Problems in the chain (edited, deleted or reordered records); empty when intact."""
+    def verify(self, *, head: str | None = None) -> list[str]:
+        """Problems in the chain (edited, deleted or reordered records; with ``head``, records
+        cut off or added after the head recorded elsewhere); empty when intact."""
         problems: list[str] = []
         prev_seq, prev_hash = 0, GENESIS
+        keyed, hashes = False, {}
         with self.store.engine.connect() as conn:
             for row in conn.execute(select(audit).order_by(audit.c.seq)):
                 m = row._mapping
@@ -277,10 +355,37 @@ class Ledger:
                         f"record {m['seq']}: does not follow record {prev_seq} "
                         "(a record before it was deleted or edited)"
                     )
-                if record_hash(m["prev_hash"], m) != m["hash"]:
+                keyed = keyed or m["event"] == KEYED
+                if keyed and self.key is None:
+                    problems.append(
+                        f"record {m['seq']}: keyed; set BACKUP_FIX_SIGNING_KEY to verify it"
+                    )
+                elif record_hash(m["prev_hash"], m, key=self.key if keyed else None) != m["hash"]:
                     problems.append(f"record {m['seq']}: its content does not match its hash")
                 prev_seq, prev_hash = m["seq"], m["hash"]
+                hashes[prev_hash] = prev_seq
+        if head is not None and head.strip().casefold() != prev_hash.casefold():
+            at = hashes.get(head.strip().casefold())
+            problems.append(
+                f"head: the chain goes on after record {at}, where the given head is"
+                if at is not None
+                else f"head: the chain ends at record {prev_seq}, not at the given head "
+                "(records were cut off the end or rewritten)"
+            )
         return problems
+
+
+def _marker(before: int) -> dict[str, Any]:
+    detail = json.dumps({"unkeyed_before": before + 1}, sort_keys=True)
+    return {
+        "actor": "backup-fix",
+        "event": KEYED,
+        "request_id": None,
+        "action": None,
+        "plan_hash": None,
+        "correlation_id": None,
+        "detail": detail,
+    }
 
 
 def _last_sign(before: datetime) -> Any:

@@ -86,7 +86,7 @@ def create_app(
         store=state,
         metrics=Metrics(),
         locale=LocaleCache(),
-        ledger=Ledger(state),
+        ledger=Ledger(state, key=settings.key()),
         approvers=ApproverDirectory(Approvers.parse(settings.approvers)),
         approval_ttl=timedelta(minutes=settings.approval_ttl_minutes),
     )

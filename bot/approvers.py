@@ -18,7 +18,9 @@ GROUP_TTL = 300.0  # seconds: group changes show within five minutes
 
 
 class ApproverDirectory:
-    """``is_approver(client, user)`` with ``usergroups.users.list`` answers cached per group."""
+    """``is_approver(client, user)`` with ``usergroups.users.list`` answers cached per group for
+    ``ttl`` seconds; once the cache is stale and Slack cannot be asked, nobody approves through
+    the group (users named directly still can)."""
 
     def __init__(
         self,
@@ -48,9 +50,10 @@ class ApproverDirectory:
             resp = client.usergroups_users_list(usergroup=group)
             users = frozenset(str(u) for u in (resp.get("users") or []))
         except (SlackApiError, SlackClientError, OSError) as exc:
-            # Fail closed, but keep a stale answer rather than lock every approver out.
+            # Fail closed: the cached members are stale by now, and someone removed from the
+            # group must not keep approving for as long as Slack cannot be asked.
             log.warning("usergroups.users.list failed", extra={"group": group, "error": str(exc)})
-            return hit[1] if hit is not None else frozenset()
+            return frozenset()
         with self._lock:
             self._members[group] = (self._clock() + self._ttl, users)
         return users

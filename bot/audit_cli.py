@@ -1,4 +1,5 @@
-"""``backup-fix audit [--since] [--verify]``: print the audit trail, or check its hash chain."""
+"""``backup-fix audit [--since] [--verify [--head H]]``: print the audit trail, or check its keyed
+hash chain (and, with ``--head``, that it ends at a head logged elsewhere)."""
 
 from __future__ import annotations
 
@@ -33,13 +34,22 @@ def audit_command(args: argparse.Namespace, out: TextIO) -> int:
         since = parse_since(args.since) if args.since else None
     except ValueError:
         return _fail(f"--since: {args.since!r} is neither ISO-8601 nor an age like 24h")
+    head = getattr(args, "head", None)
+    if head is not None and not args.verify:
+        return _fail("--head: only with --verify")
+    if head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", head.strip()):
+        return _fail(f"--head: {head!r} is not a 64-digit hex hash (audit_head in the log)")
+    try:
+        key = load_settings().key()
+    except SettingsError as exc:
+        return _fail(str(exc))
     store = configured_store()
     if isinstance(store, str):
         return _fail(store)
     try:
-        ledger = Ledger(store)
+        ledger = Ledger(store, key=key)
         if args.verify:
-            problems = ledger.verify()
+            problems = ledger.verify(head=head)
             for problem in problems:
                 out.write(f"BROKEN {problem}\n")
             if problems:

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--verify", action="store_true", help="check the hash chain; exit 1 naming broken records"
     )
+    audit.add_argument(
+        "--head",
+        metavar="H",
+        help="with --verify: the chain must end at this head (audit_head in the JSON log)",
+    )
 
     serve = sub.add_parser("serve", help="run the Slack bot")
     serve.add_argument("--http", action="store_true", help="HTTP even when SLACK_APP_TOKEN is set")

@@ -21,7 +21,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
-from actions.approvals import ApprovalRequest, Status
+from actions.approvals import ApprovalRequest, Status, bound
 from actions.base import Context
 from actions.errors import ActionError, AzureError, NotAllowed
 from actions.remediations import REMEDIATIONS
@@ -165,6 +165,11 @@ def item_of(deps: Deps, request: ApprovalRequest) -> ProtectedVm | None:
 def _run(deps: Deps, request: ApprovalRequest) -> Outcome:
     assert deps.guardrails is not None
     assert deps.resolver is not None
+    assert deps.ledger is not None
+    key = deps.ledger.key
+    if key is None or not bound(request, key=key):
+        # Edited in the database after the approval: run nothing rather than something else.
+        raise NotAllowed("The stored request no longer matches the plan that was approved.")
     deps.guardrails.check_enabled(request.action)
     deps.resolver.forget()  # act on the item as it is now, not as it was cached
     item = item_of(deps, request)
@@ -173,7 +178,11 @@ def _run(deps: Deps, request: ApprovalRequest) -> Outcome:
     deps.guardrails.check_item(item)
     remediation = REMEDIATIONS[request.action]
     params = remediation.params_model.model_validate(request.params.get("args") or {})
-    return remediation.execute(params, Context(item=item, api=deps.azure, now=deps.clock()))
+    # Recovery settles a run interrupted from here on only on what this records, never on a guess.
+    deps.ledger.note(request.id, replica_id(), {"phase": "calling"})
+    outcome = remediation.execute(params, Context(item=item, api=deps.azure, now=deps.clock()))
+    deps.ledger.note(request.id, replica_id(), {**asdict(outcome), "phase": "returned"})
+    return outcome
 
 
 def _failed(deps: Deps, client: Any, request: ApprovalRequest, exc: Exception) -> None:

@@ -2,24 +2,25 @@
 
 Approved requests that never started run now, once (no Azure call happens before approved ->
 running). Running ones are never re-run blindly: they are marked interrupted with what to check,
-or succeeded when a read proves the change happened (a backup job of that VM that started after
-the approval).
+or succeeded when the runner recorded what Azure returned (the job or operation id) before it
+died. A backup job of the VM that merely started after the approval proves nothing: the schedule
+starts jobs too.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from actions.approvals import ApprovalRequest, Status
 from actions.names import action_label
-from actions.resources import Job, Outcome
+from actions.resources import Outcome
 from bot.blocks.actions import outcome_reply
 from bot.blocks.pack import Reply
-from bot.execution import BOT, LEASE_STALE, execute, item_of, refresh_card, request_lang
+from bot.execution import BOT, LEASE_STALE, execute, refresh_card, request_lang
 from bot.listeners import Deps
 from bot.logging import new_ref
 from bot.replies import post_one
@@ -27,8 +28,6 @@ from bot.sentences import check_hint, sentence
 from bot.vm_choice import failure_reply
 
 log = logging.getLogger(__name__)
-
-CLOCK_SKEW = timedelta(seconds=5)  # Azure's clock against ours, when matching a job to a request
 
 
 def reconcile(deps: Deps, client: Any) -> int:
@@ -70,12 +69,9 @@ def _interrupted(
     deps: Deps, client: Any, request: ApprovalRequest, runner: str | None, before: datetime
 ) -> int:
     assert deps.ledger is not None
-    job = _proof(deps, request)
+    done = _returned(request)
     ref = new_ref()
-    if job is not None:
-        done = Outcome(
-            ok=True, summary=sentence("confirmed_backup", "en", entity=job.entity), job_id=job.name
-        )
+    if done is not None:
         outcome: dict[str, Any] = {**asdict(done), "interrupted": True, "runner": runner}
         to = Status.SUCCEEDED
     else:
@@ -85,20 +81,20 @@ def _interrupted(
         return 0  # another replica settled it, or the runner came back
     log.warning("settled an interrupted request", extra={"ref": ref, "request": request.id})
     deps.ledger.audit(
-        "succeeded" if job else "interrupted",
+        "succeeded" if done else "interrupted",
         actor=BOT,
         request=request,
         runner=runner,
         ref=ref,
-        job_id=job.name if job else None,
+        job_id=done.job_id if done else None,
+        operation_id=done.operation_id if done else None,
     )
-    counter = deps.metrics.actions_executed if job else deps.metrics.actions_failed
+    counter = deps.metrics.actions_executed if done else deps.metrics.actions_failed
     counter.labels(request.action).inc()
     refresh_card(deps, client, request.id)
     lang = request_lang(deps, request.id)
-    if job is not None:
-        shown = replace(done, summary=sentence("confirmed_backup", lang, entity=job.entity))
-        _tell(deps, client, request, outcome_reply(request, shown, lang=lang))
+    if done is not None:
+        _tell(deps, client, request, outcome_reply(request, done, lang=lang))
         return 1
     said = sentence(
         "interrupted",
@@ -110,35 +106,27 @@ def _interrupted(
     return 1
 
 
-def _proof(deps: Deps, request: ApprovalRequest) -> Job | None:
-    """A backup job of the request's VM started after the approval: proof the trigger went
-    through. Only reads; None when nothing proves it (or the read failed)."""
-    if request.action != "trigger_backup" or deps.azure is None or request.decided_at is None:
+def _returned(request: ApprovalRequest) -> Outcome | None:
+    """What the runner recorded Azure returned before it died, when it recorded a success that
+    names a job or an operation; None otherwise (the call may or may not have happened)."""
+    recorded = dict(request.outcome)
+    if recorded.get("phase") != "returned" or recorded.get("ok") is not True:
         return None
-    try:
-        item = item_of(deps, request)
-        if item is None:
-            return None
-        since = request.decided_at - CLOCK_SKEW
-        jobs = deps.azure.list_jobs(item.vault, since=since)
-    except Exception:
-        log.warning("could not read jobs to settle a request", extra={"request": request.id})
+    job, operation = recorded.get("job_id"), recorded.get("operation_id")
+    if not (job or operation):
         return None
-    name = item.friendly_name.casefold()
-    found: list[Job] = [
-        j
-        for j in jobs
-        if j.entity.casefold() == name
-        and j.operation.casefold() == "backup"
-        and j.start_time is not None
-        and _utc(j.start_time) >= since
-    ]
-    return found[-1] if found else None  # newest first: the earliest one is ours
+    return Outcome(
+        ok=True,
+        summary=str(recorded.get("summary") or ""),
+        job_id=str(job) if job else None,
+        operation_id=str(operation) if operation else None,
+        correlation_id=_text(recorded.get("correlation_id")),
+        portal_url=_text(recorded.get("portal_url")),
+    )
 
 
-def _utc(moment: datetime) -> datetime:
-    # The SDK hands some times back without a zone; Resource Manager's are UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
 
 
 def _tell(deps: Deps, client: Any, request: ApprovalRequest, reply: Reply) -> None:

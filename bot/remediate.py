@@ -13,6 +13,7 @@ from typing import Any
 
 from actions.approvals import (
     ApprovalRequest,
+    Click,
     Refusal,
     Status,
     check_approve,
@@ -28,7 +29,7 @@ from bot.blocks.pack import Reply
 from bot.execution import BOT, execute, refresh_card, request_lang
 from bot.listeners import Deps
 from bot.replies import post_one, post_private
-from bot.sentences import UNKNOWN_ACTION, not_allowed, refusal
+from bot.sentences import UNKNOWN_ACTION, not_allowed, refusal, sentence
 from bot.vm_choice import reader_lang
 from knowledge.model import Lang
 
@@ -51,6 +52,9 @@ def request_fix(
     assert deps.ledger is not None
     lang = lang or reader_lang(deps, client, user)
     assert deps.guardrails is not None
+    if deps.ledger.key is None:  # serve refuses to start so; only a hand-built app gets here
+        post_private(deps, client, channel, user, sentence("not_signed", lang), thread)
+        return None
     remediation = REMEDIATIONS.get(name)
     try:
         if remediation is None:
@@ -135,6 +139,8 @@ def _new(
     channel: str,
     thread: str,
 ) -> ApprovalRequest:
+    assert deps.ledger is not None
+    assert deps.ledger.key is not None
     return new_request(
         action=name,
         params={"vault": item.vault.id, "vm": item.vm.id, "args": args},
@@ -143,6 +149,7 @@ def _new(
         channel=channel,
         thread_ts=thread,
         now=deps.clock(),
+        key=deps.ledger.key,
         ttl=deps.approval_ttl,
     )
 
@@ -169,29 +176,52 @@ def _open(
         deps.ledger.set_card(request.id, ts)
 
 
-def decide(deps: Deps, client: Any, raw: str, *, user: str, channel: str, approve: bool) -> None:
-    """One click on Approve or Reject: refuse privately, or win the transition and go on."""
+def decide(
+    deps: Deps,
+    client: Any,
+    raw: str,
+    *,
+    user: str,
+    channel: str,
+    message_ts: str,
+    approve: bool,
+) -> None:
+    """One click on Approve or Reject (on the message ``message_ts`` of ``channel``): refuse
+    privately, or win the transition and go on."""
     assert deps.ledger is not None
     assert deps.approvers is not None
     request_id, presented = decision_value(raw)
     request = deps.ledger.get(request_id) if request_id else None
-    if request is None:
+    key = deps.ledger.key
+    if request is None or key is None:
         deps.ledger.audit("refused", actor=user, reason=Refusal.TAMPERED.value, value=raw[:200])
         lang = reader_lang(deps, client, user)
         post_private(deps, client, channel, user, refusal(Refusal.TAMPERED, lang))
         return
-    now = deps.clock()
     check = check_approve if approve else check_reject
-    is_approver = deps.approvers.is_approver(client, user)
-    why = check(request, user=user, is_approver=is_approver, presented_hash=presented, now=now)
+    click = Click(presented, channel, message_ts)
+    # Expiry, binding and card first: the approver lookup may wait minutes on Slack's limits.
+    why = check(request, user=user, is_approver=True, click=click, now=deps.clock(), key=key)
+    if why is None:
+        is_approver = deps.approvers.is_approver(client, user)
+        why = check(
+            request, user=user, is_approver=is_approver, click=click, now=deps.clock(), key=key
+        )
     to = Status.APPROVED if approve else Status.REJECTED
+    now = deps.clock()
     if why is None and not deps.ledger.transition(
-        request.id, Status.PENDING, to, decided_by=user, decided_at=now
+        request.id, Status.PENDING, to, live_at=now, decided_by=user, decided_at=now
     ):
-        why = Refusal.ALREADY_DECIDED  # another click (or replica) won the race
+        current = deps.ledger.get(request.id)
+        late = current is not None and current.status == Status.PENDING and current.expired(now)
+        # Ran out while deciding, or another click (or replica) won the race.
+        why = Refusal.EXPIRED if late else Refusal.ALREADY_DECIDED
     if why is not None:
         deps.ledger.audit("refused", actor=user, request=request, reason=why.value)
         said = refusal(why, reader_lang(deps, client, user))
+        if why == Refusal.WRONG_CHANNEL:  # answer where the click came from, nothing elsewhere
+            post_private(deps, client, channel, user, said)
+            return
         post_private(deps, client, request.channel, user, said, request.thread_ts)
         if why == Refusal.EXPIRED:
             expire(deps, client, request)

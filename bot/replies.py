@@ -49,7 +49,7 @@ def analyse_paste(deps: Deps, text: str) -> Analysis:
 
 
 def asked_replies(
-    deps: Deps, analysis: Analysis, text: str, lang: Lang, *, share: bool = False
+    deps: Deps, analysis: Analysis, text: str, lang: Lang, *, channel: str, share: bool = False
 ) -> list[Reply]:
     """The reply to a paste someone asked about: known errors first, then what the families of
     its unknown codes tell; [] when there is neither. Unasked pastes never get the families.
@@ -62,7 +62,7 @@ def asked_replies(
         deps.kb,
         lang,
         paste_hash=paste_hash(text),
-        actions=deps.actions,
+        actions=deps.actions_in(channel),
         share=share,
         families=families,
     )

@@ -46,6 +46,10 @@ REFUSALS: Final[dict[Refusal, dict[Lang, str]]] = {
         "en": "This request has already been decided.",
         "zh-TW": "這項要求已經有人決定了。",
     },
+    Refusal.WRONG_CHANNEL: {
+        "en": "Decide this request on its own approval card, in the thread where it was asked.",
+        "zh-TW": "請在提出要求的討論串中，使用這項要求本身的核准卡片來決定。",
+    },
 }
 
 SENTENCES: Final[Sentences] = {
@@ -56,6 +60,20 @@ SENTENCES: Final[Sentences] = {
     "no_azure": {
         "en": "Azure actions are off here: no Recovery Services vault is configured.",
         "zh-TW": "這裡未啟用 Azure 動作：沒有設定任何復原服務保存庫。",
+    },
+    "not_action_channel": {
+        "en": "Azure actions are not available in this channel (BACKUP_FIX_ACTION_CHANNELS); "
+        "ask in one of the channels set up for them.",
+        "zh-TW": "此頻道未開放 Azure 動作 (BACKUP_FIX_ACTION_CHANNELS)；請到為其設定的頻道提出。",
+    },
+    "vm_change_refused": {
+        "en": "A change was already requested in this thread, so only its requester or an "
+        "approver may change the thread's VM.",
+        "zh-TW": "此討論串中已有人要求變更，因此只有要求者或核准者可以變更此討論串的虛擬機器。",
+    },
+    "not_signed": {
+        "en": "Remediations are off: BACKUP_FIX_SIGNING_KEY is not set.",
+        "zh-TW": "補救動作已停用：未設定 BACKUP_FIX_SIGNING_KEY。",
     },
     "unknown_action": {
         "en": "This button names an action I don't have, so I ignored it.",

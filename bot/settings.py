@@ -5,6 +5,8 @@ Built only in the entry point and passed down; nothing else reads the environmen
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -57,6 +59,10 @@ class Settings(BaseSettings):
     vaults: CommaList = Field((), validation_alias="BACKUP_FIX_VAULTS")
     enabled_actions: CommaList = Field((), validation_alias="BACKUP_FIX_ENABLED_ACTIONS")
     channels: CommaList = Field((), validation_alias="BACKUP_FIX_CHANNELS")
+    # Where Azure features (VM menu, diagnostics, requests, approvals) work; empty: everywhere.
+    action_channels: CommaList = Field((), validation_alias="BACKUP_FIX_ACTION_CHANNELS")
+    # Keys the approval-to-plan binding and the audit chain; never stored in the database.
+    signing_key: SecretStr | None = Field(None, validation_alias="BACKUP_FIX_SIGNING_KEY")
     azure_cloud: Literal["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"] = Field(
         "AzureCloud", validation_alias="AZURE_CLOUD"
     )
@@ -73,8 +79,13 @@ class Settings(BaseSettings):
     )
     # The knowledge base's folder (articles.yaml, entries/, sections/); None: the shipped one.
     kb_dir: Path | None = Field(None, validation_alias="BACKUP_FIX_KB_DIR")
+    # HTTP mode: /healthz, /readyz and /metrics on this port only (0: any free one); None: on
+    # the main port beside /slack/events.
+    probe_port: int | None = Field(None, ge=0, le=65535, validation_alias="BACKUP_FIX_PROBE_PORT")
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @field_validator(
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", "signing_key", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -91,6 +102,13 @@ class Settings(BaseSettings):
     def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("signing_key")
+    @classmethod
+    def _signing_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_key(value.get_secret_value())  # raises ValueError naming the problem
         return value
 
     @field_validator("slack_api_url", "azure_arm_endpoint")
@@ -119,7 +137,9 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from exc
         return value.strip() or "sqlite:///backup-fix.db"
 
-    @field_validator("approvers", "vaults", "enabled_actions", "channels", mode="before")
+    @field_validator(
+        "approvers", "vaults", "enabled_actions", "channels", "action_channels", mode="before"
+    )
     @classmethod
     def _comma_list(cls, value: Any) -> tuple[str, ...]:
         return _split(value)
@@ -129,7 +149,7 @@ class Settings(BaseSettings):
     def _approvers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _each(value, _USER_OR_GROUP.match, "a Slack user (U…/W…) or user-group (S…) ID")
 
-    @field_validator("channels")
+    @field_validator("channels", "action_channels")
     @classmethod
     def _channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _each(value, _CHANNEL.match, "a Slack channel ID (C…/G…)")
@@ -145,7 +165,11 @@ class Settings(BaseSettings):
         return _each(value, REMEDIATIONS.__contains__, f"one of {', '.join(REMEDIATIONS)}")
 
     @field_validator(
-        "approval_ttl_minutes", "azure_polling_interval", "azure_read_timeout", mode="before"
+        "approval_ttl_minutes",
+        "azure_polling_interval",
+        "azure_read_timeout",
+        "probe_port",
+        mode="before",
     )
     @classmethod
     def _blank_is_default(cls, value: Any, info: Any) -> Any:
@@ -186,6 +210,18 @@ class Settings(BaseSettings):
         self.bot_token()
         if not self.socket_mode(force_http=force_http) and self.slack_signing_secret is None:
             raise SettingsError("SLACK_SIGNING_SECRET", "required in HTTP mode")
+        if self.enabled_actions and self.signing_key is None:
+            raise SettingsError(
+                "BACKUP_FIX_SIGNING_KEY",
+                "required when BACKUP_FIX_ENABLED_ACTIONS is set (32 or more random bytes, "
+                "base64 or hex)",
+            )
+
+    def key(self) -> bytes | None:
+        """The decoded BACKUP_FIX_SIGNING_KEY, or None when unset."""
+        if self.signing_key is None:
+            return None
+        return decode_key(self.signing_key.get_secret_value())
 
     @property
     def azure_enabled(self) -> bool:
@@ -195,6 +231,31 @@ class Settings(BaseSettings):
     def answers_in(self, channel: str) -> bool:
         """True when pasted errors in ``channel`` are answered unasked."""
         return not self.channels or channel in self.channels
+
+    def acts_in(self, channel: str) -> bool:
+        """True when Azure features (VM menu, diagnostics, requests, approvals) work in
+        ``channel``."""
+        return not self.action_channels or channel in self.action_channels
+
+
+MIN_KEY_BYTES = 32
+
+
+def decode_key(raw: str) -> bytes:
+    """The key's bytes from hex or base64 (standard or URL-safe); ValueError when neither gives
+    at least ``MIN_KEY_BYTES``."""
+    text = raw.strip()
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", text):
+        key = bytes.fromhex(text)
+    else:
+        try:
+            padded = text + "=" * (-len(text) % 4)
+            key = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be base64 or hex") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"must hold at least {MIN_KEY_BYTES} bytes, not {len(key)}")
+    return key
 
 
 def _each(values: tuple[str, ...], ok: Any, what: str) -> tuple[str, ...]:

@@ -134,7 +134,7 @@ def after_answer(
 ) -> None:
     """When an answer offers Azure actions, settle which VM the thread is about; ``lang`` is
     the answer's (without it, the paste's language, else English)."""
-    if not deps.azure_ready:
+    if not deps.azure_ready or not deps.settings.acts_in(channel):
         return
     lang = lang or detect_lang(paste) or "en"
     for m in matches:
@@ -158,6 +158,12 @@ def introduce(
     earlier = recall(deps.store, channel, thread_ts)
     if not deps.azure_ready or (earlier is not None and earlier.chosen_by != PASTE):
         return  # somebody picked the VM by hand: a later paste does not override them
+    if (
+        earlier is not None
+        and deps.ledger is not None
+        and deps.ledger.in_thread(channel, thread_ts)
+    ):
+        return  # a change was requested for this VM: only its requester or an approver moves it
     try:
         assert deps.resolver is not None
         found = deps.resolver.resolve(paste)

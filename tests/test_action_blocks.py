@@ -39,6 +39,7 @@ def request(**changes: Any) -> Any:
         channel="C1",
         thread_ts="1.0",
         now=NOW,
+        key=b"k" * 32,
     )
     return dataclasses.replace(req, **changes)
 

@@ -105,6 +105,7 @@ def request() -> Any:
         channel="C1",
         thread_ts="1.0",
         now=NOW,
+        key=b"k" * 32,
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from actions.approvals import Approvers, Status
 from actions.errors import AzureConflict
-from actions.ledger import Ledger
+from actions.ledger import KEYED, Ledger
 from actions.resources import Extension, Job, VmStatus
 from actions.store import Store, open_store
 from bot import ids
@@ -41,6 +41,20 @@ KB = load_kb()
 CHANNEL, THREAD = "C1", "100.1"
 REQUESTER, APPROVER, MEMBER, STRANGER = "UREQ", "UAPP", "UMEM", "USTR"
 CODE = "ExtensionSnapshotFailedNoNetwork"
+SIGNING_KEY = "6b" * 32  # BACKUP_FIX_SIGNING_KEY of these tests, hex
+
+
+def events_of(deps: Deps) -> list[str]:
+    """The audit events recorded, without the record that starts the keyed chain."""
+    assert deps.ledger is not None
+    return [r.event for r in deps.ledger.records() if r.event != KEYED]
+
+
+def card_ts(deps: Deps, raw: str) -> str:
+    """The ts of the card whose button value is ``raw`` (where a real click comes from)."""
+    assert deps.ledger is not None
+    found = deps.ledger.get(json.loads(raw)["id"])
+    return found.card_ts or "" if found is not None else ""
 
 
 class FakeClient:
@@ -110,6 +124,7 @@ def make_deps(store: Store, api: FakeBackupApi | None, **settings: Any) -> Deps:
         "enabled_actions": ("trigger_backup", "remove_snapshot_extension"),
         "approvers": (APPROVER, "SGRP"),
         "azure_polling_interval": 0,
+        "signing_key": SIGNING_KEY,
         **settings,
     }
     config = Settings(**values)
@@ -119,7 +134,7 @@ def make_deps(store: Store, api: FakeBackupApi | None, **settings: Any) -> Deps:
         store=store,
         metrics=Metrics(),
         locale=LocaleCache(),
-        ledger=Ledger(store),
+        ledger=Ledger(store, key=config.key()),
         approvers=ApproverDirectory(Approvers.parse(config.approvers)),
         approval_ttl=timedelta(minutes=config.approval_ttl_minutes),
     )
@@ -315,7 +330,7 @@ def test_request_posts_a_card_and_audits(deps: Deps) -> None:
     card = client.texts()
     assert "POST" in card
     assert f"<@{REQUESTER}>" in card
-    assert [r.event for r in deps.ledger.records()] == ["requested"]
+    assert events_of(deps) == ["requested"]
 
 
 def test_request_for_a_disabled_action_is_refused_privately(deps: Deps) -> None:
@@ -331,7 +346,7 @@ def test_request_for_a_disabled_action_is_refused_privately(deps: Deps) -> None:
     )
     assert "not enabled" in client.texts("chat.postEphemeral")
     assert deps.ledger is not None
-    assert [r.event for r in deps.ledger.records()] == ["refused"]
+    assert events_of(deps) == ["refused"]
 
 
 @pytest.mark.parametrize(
@@ -350,7 +365,9 @@ def test_refusals_are_private_and_audited(
     if tamper:
         data = json.loads(raw)
         raw = json.dumps({**data, "hash": "0" * 64})
-    decide(deps, client, raw, user=user, channel=CHANNEL, approve=True)
+    decide(
+        deps, client, raw, user=user, channel=CHANNEL, message_ts=card_ts(deps, raw), approve=True
+    )
     settle(deps)
     assert "trigger_backup" not in api.names()
     assert client.of("chat.postEphemeral")[-1]["user"] == user
@@ -364,7 +381,9 @@ def test_approval_runs_once_updates_the_card_and_follows_the_job(
 ) -> None:
     client = FakeClient()
     raw = requested(deps, client)
-    decide(deps, client, raw, user=MEMBER, channel=CHANNEL, approve=True)  # a group member
+    decide(
+        deps, client, raw, user=MEMBER, channel=CHANNEL, message_ts=card_ts(deps, raw), approve=True
+    )  # a group member
     settle(deps)
     assert api.names().count("trigger_backup") == 1
     assert deps.ledger is not None
@@ -373,16 +392,25 @@ def test_approval_runs_once_updates_the_card_and_follows_the_job(
     assert req.status == Status.SUCCEEDED
     assert req.decided_by == MEMBER
     assert req.outcome["job_id"] == "00000000-0000-0000-0000-000000000001"
-    events = [r.event for r in deps.ledger.records()]
+    events = events_of(deps)
     assert events == ["requested", "approved", "executing", "succeeded", "job_finished"]
-    assert list(deps.ledger.records())[3].correlation_id == "corr-trigger"
+    records = [r for r in deps.ledger.records() if r.event != KEYED]
+    assert records[3].correlation_id == "corr-trigger"
     assert "done" in json.dumps(client.of("chat.update")[-1]["blocks"])
     posted = client.texts()
     assert "00000000-0000-0000-0000-000000000001" in posted
     assert "finished: Completed" in posted
     assert deps.metrics.actions_executed.labels("trigger_backup")._value.get() == 1
     # A second click (a Slack retry) is refused: already decided.
-    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)
+    decide(
+        deps,
+        client,
+        raw,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=True,
+    )
     settle(deps)
     assert api.names().count("trigger_backup") == 1
 
@@ -394,7 +422,15 @@ def test_twenty_racing_approvals_execute_once(deps: Deps, api: FakeBackupApi) ->
 
     def click() -> None:
         barrier.wait()
-        decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)
+        decide(
+            deps,
+            client,
+            raw,
+            user=APPROVER,
+            channel=CHANNEL,
+            message_ts=card_ts(deps, raw),
+            approve=True,
+        )
 
     threads = [threading.Thread(target=click) for _ in range(20)]
     for t in threads:
@@ -411,7 +447,15 @@ def test_twenty_racing_approvals_execute_once(deps: Deps, api: FakeBackupApi) ->
 def test_reject_and_expiry(deps: Deps, api: FakeBackupApi) -> None:
     client = FakeClient()
     raw = requested(deps, client)
-    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=False)
+    decide(
+        deps,
+        client,
+        raw,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=False,
+    )
     assert deps.ledger is not None
     assert deps.ledger.get(json.loads(raw)["id"]).status == Status.REJECTED  # type: ignore[union-attr]
     assert "Rejected by" in json.dumps(client.of("chat.update")[-1]["blocks"])
@@ -424,7 +468,15 @@ def test_reject_and_expiry(deps: Deps, api: FakeBackupApi) -> None:
     )
     value = card_value(later)
     deps.clock = lambda: datetime.now(UTC) + timedelta(minutes=31)
-    decide(deps, later, value, user=APPROVER, channel=CHANNEL, approve=True)
+    decide(
+        deps,
+        later,
+        value,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, value),
+        approve=True,
+    )
     assert deps.ledger.get(json.loads(value)["id"]).status == Status.EXPIRED  # type: ignore[union-attr]
     assert "Expired" in json.dumps(later.of("chat.update")[-1]["blocks"])
     assert "expired" in later.texts("chat.postEphemeral")
@@ -438,7 +490,15 @@ def test_azure_failure_shows_a_fixed_sentence_and_reference(deps: Deps, api: Fak
         "trigger_backup",
         AzureConflict("secret inner text", status=409, code="ScopeLocked", correlation_id="corr-9"),
     )
-    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)
+    decide(
+        deps,
+        client,
+        raw,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=True,
+    )
     settle(deps)
     assert deps.ledger is not None
     req = deps.ledger.get(json.loads(raw)["id"])
@@ -462,7 +522,15 @@ def test_pending_request_survives_a_restart(store: Store, api: FakeBackupApi) ->
     second = make_deps(store, api)  # a new process on the same database
     try:
         assert expire_overdue(second, client) == 0
-        decide(second, client, raw, user=APPROVER, channel=CHANNEL, approve=True)
+        decide(
+            second,
+            client,
+            raw,
+            user=APPROVER,
+            channel=CHANNEL,
+            message_ts=card_ts(second, raw),
+            approve=True,
+        )
         settle(second)
         assert api.names().count("trigger_backup") == 1
         api.jobs.clear()  # the backup just started would block another one
@@ -579,7 +647,15 @@ def test_a_zh_tw_requesters_card_and_outcome_stay_in_zh_tw_whoever_approves(
     assert "POST" in card  # the plan itself stays as hashed
     assert deps.ledger is not None
     assert deps.ledger.lang(json.loads(raw)["id"]) == ZH
-    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)  # en-US approver
+    decide(
+        deps,
+        client,
+        raw,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=True,
+    )  # en-US approver
     settle(deps)
     assert api.names().count("trigger_backup") == 1
     update = json.dumps(client.of("chat.update")[-1], ensure_ascii=False)
@@ -596,7 +672,15 @@ def test_an_english_requesters_card_stays_english_when_a_zh_tw_user_approves(
 ) -> None:
     client = zh_client(APPROVER)
     raw = requested(deps, client)
-    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)
+    decide(
+        deps,
+        client,
+        raw,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=True,
+    )
     settle(deps)
     update = json.dumps(client.of("chat.update")[-1], ensure_ascii=False)
     assert f"Approved by <@{APPROVER}>: done" in update
@@ -617,7 +701,15 @@ def test_a_refusal_is_in_the_clickers_language(
     client = FakeClient()
     raw = requested(deps, client)
     client.locales[STRANGER] = locale
-    decide(deps, client, raw, user=STRANGER, channel=CHANNEL, approve=True)
+    decide(
+        deps,
+        client,
+        raw,
+        user=STRANGER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=True,
+    )
     private = client.texts("chat.postEphemeral")
     assert expected in private
     assert unexpected not in private
@@ -673,7 +765,15 @@ def test_azure_failure_in_zh_tw_keeps_code_reference_and_correlation(
         "trigger_backup",
         AzureConflict("secret inner text", status=409, code="ScopeLocked", correlation_id="corr-9"),
     )
-    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=True)
+    decide(
+        deps,
+        client,
+        raw,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=True,
+    )
     settle(deps)
     posted = client.texts()
     assert "Azure 拒絕了，因為與資源的狀態或鎖定衝突 (ScopeLocked)。" in posted

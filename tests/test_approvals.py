@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import subprocess
 import sys
 import textwrap
@@ -17,17 +19,21 @@ from sqlalchemy import text
 from actions.approvals import (
     ApprovalRequest,
     Approvers,
+    Click,
     Refusal,
     Status,
+    bound,
     check_approve,
     check_reject,
     new_request,
     plan_hash,
 )
-from actions.ledger import Ledger
+from actions.ledger import KEYED, Ledger, approvals, audit, record_hash
 from actions.store import open_store
 
 NOW = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
+KEY = bytes(range(32))
+CARD = "1.5"  # the card's message ts
 
 
 def _request(**kw: Any) -> ApprovalRequest:
@@ -39,16 +45,62 @@ def _request(**kw: Any) -> ApprovalRequest:
         channel="C1",
         thread_ts="1.0",
         now=NOW,
+        key=KEY,
     )
-    return replace(base, **kw)
+    return replace(base, **{"card_ts": CARD, **kw})
 
 
-def test_plan_hash_binds_action_params_and_plan() -> None:
-    h = plan_hash("cancel_job", {"job": "a"}, "cancel a")
-    assert h == plan_hash("cancel_job", {"job": "a"}, "cancel a")
-    assert h != plan_hash("cancel_job", {"job": "b"}, "cancel a")
-    assert h != plan_hash("cancel_job", {"job": "a"}, "cancel b")
-    assert h != plan_hash("trigger_backup", {"job": "a"}, "cancel a")
+def _click(req: ApprovalRequest, **kw: str) -> Click:
+    return Click(
+        kw.get("presented", req.plan_hash), kw.get("channel", "C1"), kw.get("message", CARD)
+    )
+
+
+def test_plan_hash_binds_action_params_and_plan_under_the_key() -> None:
+    h = plan_hash("cancel_job", {"job": "a"}, "cancel a", key=KEY)
+    assert h == plan_hash("cancel_job", {"job": "a"}, "cancel a", key=KEY)
+    assert h != plan_hash("cancel_job", {"job": "b"}, "cancel a", key=KEY)
+    assert h != plan_hash("cancel_job", {"job": "a"}, "cancel b", key=KEY)
+    assert h != plan_hash("trigger_backup", {"job": "a"}, "cancel a", key=KEY)
+    assert h != plan_hash("cancel_job", {"job": "a"}, "cancel a", key=b"x" * 32)
+    # Not the plain SHA-256 anyone could recompute from the stored row.
+    canonical = '{"action":"cancel_job","params":{"job":"a"},"plan":"cancel a"}'
+    assert h != hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_request_edited_in_the_database_no_longer_binds() -> None:
+    req = _request()
+    assert bound(req, key=KEY)
+    edited = replace(req, params={**req.params, "resource_group": "rg-prod"})
+    assert not bound(edited, key=KEY)
+    # Whoever edits the row cannot make the hash match without the key.
+    forged = replace(
+        edited, plan_hash=plan_hash(edited.action, edited.params, edited.plan, key=b"\0" * 32)
+    )
+    assert not bound(forged, key=KEY)
+    got = check_approve(
+        forged, user="UAPP", is_approver=True, click=_click(forged), now=NOW, key=KEY
+    )
+    assert got == Refusal.TAMPERED
+
+
+@pytest.mark.parametrize(
+    ("channel", "message", "card"),
+    [
+        ("C2", CARD, CARD),  # the card's value copied into another channel's message
+        ("C1", "9.9", CARD),  # ... or into another message of the same channel
+        ("C1", "", CARD),  # an ephemeral copy has no message ts
+        ("C1", CARD, None),  # a request whose card was never posted
+    ],
+)
+def test_only_the_cards_own_message_may_decide(
+    channel: str, message: str, card: str | None
+) -> None:
+    req = _request(card_ts=card)
+    click = _click(req, channel=channel, message=message)
+    for check in (check_approve, check_reject):
+        got = check(req, user="UAPP", is_approver=True, click=click, now=NOW, key=KEY)
+        assert got == Refusal.WRONG_CHANNEL
 
 
 def test_approvers_users_and_group_members() -> None:
@@ -83,22 +135,17 @@ def test_check_approve(
     expected: Refusal | None,
 ) -> None:
     req = _request(status=status)
-    got = check_approve(
-        req,
-        user=user,
-        is_approver=is_approver,
-        presented_hash=presented or req.plan_hash,
-        now=at,
-    )
+    click = _click(req, presented=presented or req.plan_hash)
+    got = check_approve(req, user=user, is_approver=is_approver, click=click, now=at, key=KEY)
     assert got == expected
 
 
 def test_requester_may_withdraw_but_others_may_not_reject() -> None:
     req = _request()
-    h = req.plan_hash
-    assert check_reject(req, user="UREQ", is_approver=False, presented_hash=h, now=NOW) is None
-    assert check_reject(req, user="UAPP", is_approver=True, presented_hash=h, now=NOW) is None
-    refusal = check_reject(req, user="UX", is_approver=False, presented_hash=h, now=NOW)
+    c = _click(req)
+    assert check_reject(req, user="UREQ", is_approver=False, click=c, now=NOW, key=KEY) is None
+    assert check_reject(req, user="UAPP", is_approver=True, click=c, now=NOW, key=KEY) is None
+    refusal = check_reject(req, user="UX", is_approver=False, click=c, now=NOW, key=KEY)
     assert refusal == Refusal.NOT_APPROVER
 
 
@@ -192,4 +239,130 @@ def test_concurrent_appenders_in_two_processes_keep_one_chain(db_url: str, tmp_p
     ledger = Ledger(open_store(db_url))
     assert len(list(ledger.records())) == 50
     assert ledger.verify() == []
+    ledger.store.close()
+
+
+def test_the_guarded_update_refuses_a_request_that_expired_meanwhile(db_url: str) -> None:
+    ledger = Ledger(open_store(db_url), key=KEY)
+    req = _request()  # expires at NOW + 30 minutes
+    ledger.add(req)
+    late = req.expires_at + timedelta(seconds=1)
+    assert not ledger.transition(req.id, Status.PENDING, Status.APPROVED, live_at=late)
+    assert not ledger.transition(req.id, Status.PENDING, Status.APPROVED, live_at=req.expires_at)
+    stored = ledger.get(req.id)
+    assert stored is not None
+    assert stored.status == Status.PENDING
+    in_time = req.expires_at - timedelta(seconds=1)
+    assert ledger.transition(req.id, Status.PENDING, Status.APPROVED, live_at=in_time)
+    ledger.store.close()
+
+
+def test_running_requests_note_what_the_call_returned_and_threads_list_their_requests(
+    db_url: str,
+) -> None:
+    ledger = Ledger(open_store(db_url), key=KEY)
+    req = _request(status=Status.APPROVED)
+    ledger.add(req)
+    assert not ledger.note(req.id, "r1", {"phase": "calling"})  # not running yet
+    assert ledger.start_running(req.id, "r1", NOW)
+    assert not ledger.note(req.id, "r2", {"phase": "calling"})  # not the lease holder
+    assert ledger.note(req.id, "r1", {"phase": "returned", "job_id": "j1"})
+    assert ledger.get(req.id).outcome == {"phase": "returned", "job_id": "j1"}  # type: ignore[union-attr]
+    assert [r.id for r in ledger.in_thread("C1", "1.0")] == [req.id]
+    assert ledger.in_thread("C1", "2.0") == []
+    assert ledger.in_thread("C2", "1.0") == []
+    ledger.store.close()
+
+
+def _events(ledger: Ledger) -> list[str]:
+    return [r.event for r in ledger.records()]
+
+
+def test_the_keyed_chain_cannot_be_rewritten_without_the_key(db_url: str) -> None:
+    ledger = Ledger(open_store(db_url), key=KEY)
+    req = _request()
+    for event in ("requested", "approved", "succeeded"):
+        ledger.audit(event, actor="UAPP", request=req)
+    assert _events(ledger) == [KEYED, "requested", "approved", "succeeded"]
+    assert ledger.verify() == []
+    # Rewrite record 3 and recompute its hash the way the old plain chain was computed: the
+    # link of record 4 still holds, but the keyed hash does not.
+    with ledger.store.engine.begin() as conn:
+        row = conn.execute(audit.select().where(audit.c.seq == 3)).first()
+        assert row is not None
+        fields = {**row._mapping, "actor": "UEVIL"}
+        conn.execute(
+            audit.update()
+            .where(audit.c.seq == 3)
+            .values(actor="UEVIL", hash=record_hash(row.prev_hash, fields))
+        )
+        conn.execute(
+            audit.update()
+            .where(audit.c.seq == 4)
+            .values(prev_hash=record_hash(row.prev_hash, fields))
+        )
+    problems = ledger.verify()
+    assert any("record 3" in p for p in problems), problems
+    assert any("record 4" in p for p in problems), problems
+    assert Ledger(ledger.store, key=b"\1" * 32).verify() != []  # another key: nothing verifies
+    ledger.store.close()
+
+
+def test_a_plain_chain_is_continued_keyed_and_still_verifies(db_url: str) -> None:
+    store = open_store(db_url)
+    old = Ledger(store)  # before BACKUP_FIX_SIGNING_KEY
+    old.audit("refused", actor="U1", reason="not_approver")
+    old.audit("refused", actor="U2", reason="not_approver")
+    assert old.verify() == []
+    keyed = Ledger(store, key=KEY)
+    keyed.audit("requested", actor="UREQ")
+    keyed.audit("approved", actor="UAPP")
+    assert _events(keyed) == ["refused", "refused", KEYED, "requested", "approved"]
+    marker = list(keyed.records())[2]
+    assert marker.detail == {"unkeyed_before": 3}
+    assert keyed.verify() == []
+    # Without the key the keyed records cannot be checked, and say so.
+    assert [p.split(":")[0] for p in Ledger(store).verify()] == ["record 3", "record 4", "record 5"]
+    # The keyed part cannot be passed off as plain: dropping the marker breaks the chain.
+    with store.engine.begin() as conn:
+        conn.execute(audit.delete().where(audit.c.event == KEYED))
+    assert keyed.verify() != []
+    store.close()
+
+
+def test_the_head_is_logged_and_records_cut_off_the_end_show_against_it(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger = Ledger(open_store(db_url), key=KEY)
+    with caplog.at_level(logging.INFO, logger="actions.ledger"):
+        for n in range(4):
+            ledger.audit("tick", actor="bot", n=n)
+    heads = [getattr(r, "audit_head", None) for r in caplog.records]
+    logged = [h for h in heads if h]
+    assert len(logged) == 4
+    head = ledger.head()
+    assert head is not None
+    assert logged[-1] == head[1]
+    assert ledger.verify(head=logged[-1]) == []
+    # Cut the last record off: the chain is still consistent, but no longer ends at the head.
+    with ledger.store.engine.begin() as conn:
+        conn.execute(audit.delete().where(audit.c.seq == head[0]))
+    assert ledger.verify() == []
+    cut = ledger.verify(head=logged[-1])
+    assert len(cut) == 1
+    assert "cut off" in cut[0]
+    # A head from before the end: records were added after it.
+    assert "goes on after" in ledger.verify(head=logged[0])[0]
+    ledger.store.close()
+
+
+def test_approvals_table_holds_no_key(db_url: str) -> None:
+    ledger = Ledger(open_store(db_url), key=KEY)
+    ledger.add(_request())
+    ledger.audit("requested", actor="UREQ")
+    with ledger.store.engine.connect() as conn:
+        dumped = repr([tuple(r) for r in conn.execute(approvals.select())])
+        dumped += repr([tuple(r) for r in conn.execute(audit.select())])
+    assert KEY.hex() not in dumped
+    assert repr(KEY) not in dumped
     ledger.store.close()

@@ -175,6 +175,7 @@ def test_restore_points_below_limit(api: FakeBackupApi) -> None:
 
 def test_locks_flags_restore_point_group_lock(api: FakeBackupApi) -> None:
     api.groups[VM.subscription_id] = ["AzureBackupRG_westeurope_1"]
+    api.add_collection(rpc("AzureBackup_web-01_1", "AzureBackupRG_westeurope_1", 4))
     api.add_lock(
         Lock(VM.subscription_id, "AzureBackupRG_westeurope_1", "keep", "CanNotDelete", "ops")
     )
@@ -183,6 +184,19 @@ def test_locks_flags_restore_point_group_lock(api: FakeBackupApi) -> None:
     assert finding(report, "AzureBackupRG_westeurope_1 / keep") == ("CanNotDelete: ops", False)
     assert finding(report, "rg-app / nodelete") == ("CanNotDelete", None)
     assert report.suggestions == ("remove_rg_lock",)
+
+
+def test_a_lock_on_a_group_without_the_vms_restore_points_is_not_offered(
+    api: FakeBackupApi,
+) -> None:
+    api.groups[VM.subscription_id] = ["AzureBackupRG_westeurope_1", "AzureBackupRG_westeurope_2"]
+    api.add_collection(rpc("AzureBackup_web-01_1", "AzureBackupRG_westeurope_1", 4))
+    api.add_lock(Lock(VM.subscription_id, "AzureBackupRG_westeurope_2", "theirs", "CanNotDelete"))
+    api.add_lock(Lock(VM.subscription_id, "rg-app", "prod", "CanNotDelete", "production"))
+    report = run("locks", api)
+    assert finding(report, "AzureBackupRG_westeurope_2 / theirs") == ("CanNotDelete", None)
+    assert finding(report, "rg-app / prod") == ("CanNotDelete: production", None)
+    assert report.suggestions == ()
 
 
 def test_locks_none(api: FakeBackupApi) -> None:

@@ -27,6 +27,7 @@ def request() -> ApprovalRequest:
         channel="C1",
         thread_ts="1.0",
         now=datetime.now(UTC),
+        key=b"k" * 32,
     )
 
 

@@ -36,6 +36,7 @@ from tests.test_actions_listeners import (
     STRANGER,
     THREAD,
     FakeClient,
+    card_ts,
     chosen,
     make_deps,
     settle,
@@ -43,6 +44,7 @@ from tests.test_actions_listeners import (
 from tests.test_actions_listeners import api as api
 
 RG_LOCKS = "AzureBackupRG_eastasia_1"
+RG_LOCKS2 = "AzureBackupRG_eastasia_2"
 
 
 class ModalClient(FakeClient):
@@ -150,9 +152,19 @@ def test_the_requester_opens_a_modal_with_a_datepicker_set_to_the_current_date(
     assert client.of("chat.postEphemeral") == []
 
 
-def test_a_lock_is_picked_from_the_vms_locks(deps: Deps, api: FakeBackupApi) -> None:
-    api.groups[VM.subscription_id].append(RG_LOCKS)
+def restore_points_in(api: FakeBackupApi, group: str) -> None:
+    """``group`` holds a restore-point collection of the VM (only its locks may be removed)."""
+    api.groups[VM.subscription_id].append(group)
+    api.add_collection(RestorePointCollection(VM.subscription_id, group, f"rpc-{group}", VM.id, 4))
+
+
+def test_a_lock_is_picked_from_the_locks_on_the_vms_restore_points(
+    deps: Deps, api: FakeBackupApi
+) -> None:
+    restore_points_in(api, RG_LOCKS)
+    restore_points_in(api, RG_LOCKS2)
     api.add_lock(Lock(VM.subscription_id, RG_LOCKS, "keep-rp", "CanNotDelete", "OPS-42"))
+    api.add_lock(Lock(VM.subscription_id, RG_LOCKS2, "freeze", "ReadOnly"))
     api.add_lock(Lock(VM.subscription_id, VM.resource_group, "app-lock", "ReadOnly"))
     client = ModalClient()
     req = ask(deps, client, "remove_rg_lock")
@@ -162,14 +174,15 @@ def test_a_lock_is_picked_from_the_vms_locks(deps: Deps, api: FakeBackupApi) -> 
     menu = blocks_by_id(view)[ids.CHOICE]["element"]
     assert menu["type"] == "static_select"
     values = [o["value"] for o in menu["options"]]
-    assert values == [f"{VM.resource_group}/app-lock", f"{RG_LOCKS}/keep-rp"]
-    # The default is the first lock that blocks Azure Backup: the ReadOnly one.
-    assert menu["initial_option"]["value"] == f"{VM.resource_group}/app-lock"
-    assert "ReadOnly" in menu["initial_option"]["text"]["text"]
+    # The VM's own group holds no restore points: its lock is not one to offer.
+    assert values == [f"{RG_LOCKS}/keep-rp", f"{RG_LOCKS2}/freeze"]
+    assert menu["initial_option"]["value"] == f"{RG_LOCKS}/keep-rp"
+    assert "CanNotDelete" in menu["initial_option"]["text"]["text"]
 
 
 def test_when_the_read_fails_the_modal_has_text_inputs(deps: Deps, api: FakeBackupApi) -> None:
-    api.add_lock(Lock(VM.subscription_id, VM.resource_group, "app-lock", "ReadOnly"))
+    restore_points_in(api, RG_LOCKS)
+    api.add_lock(Lock(VM.subscription_id, RG_LOCKS, "keep-rp", "CanNotDelete"))
     client = ModalClient()
     req = ask(deps, client, "remove_rg_lock")
     api.fail("list_locks", AzureForbidden("no", status=403), times=5)
@@ -178,7 +191,7 @@ def test_when_the_read_fails_the_modal_has_text_inputs(deps: Deps, api: FakeBack
     by_id = blocks_by_id(view)
     assert ids.CHOICE not in by_id
     assert by_id["resource_group"]["element"]["type"] == "plain_text_input"
-    assert by_id["lock_name"]["element"]["initial_value"] == "app-lock"
+    assert by_id["lock_name"]["element"]["initial_value"] == "keep-rp"
 
 
 def test_a_policy_is_a_text_input_set_to_the_current_policy(deps: Deps, api: FakeBackupApi) -> None:
@@ -208,7 +221,15 @@ def test_a_decided_or_expired_request_is_refused_like_approve(deps: Deps) -> Non
     client = ModalClient()
     req = ask(deps, client)
     raw = json.dumps({"id": req.id, "hash": req.plan_hash})
-    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=False)
+    decide(
+        deps,
+        client,
+        raw,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=False,
+    )
     edit(deps, client, req)
     assert client.of("views.open") == []
     assert "already been decided" in client.of("chat.postEphemeral")[-1]["text"]
@@ -319,10 +340,34 @@ def test_a_change_supersedes_the_request_and_only_the_new_card_executes(
     assert modified[0].detail["old_plan_hash"] == old.plan_hash
     assert modified[0].detail["new_plan_hash"] == new.plan_hash
     # Approving the old card is refused; approving the new one runs once, with the new date.
-    decide(deps, client, old_value, user=APPROVER, channel=CHANNEL, approve=True)
+    decide(
+        deps,
+        client,
+        old_value,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, old_value),
+        approve=True,
+    )
     assert "already been decided" in client.of("chat.postEphemeral")[-1]["text"]
-    decide(deps, client, new_value, user=APPROVER, channel=CHANNEL, approve=True)
-    decide(deps, client, new_value, user=APPROVER, channel=CHANNEL, approve=True)
+    decide(
+        deps,
+        client,
+        new_value,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, new_value),
+        approve=True,
+    )
+    decide(
+        deps,
+        client,
+        new_value,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, new_value),
+        approve=True,
+    )
     settle(deps)
     triggers = [args for name, args in api.calls if name == "trigger_backup"]
     assert len(triggers) == 1
@@ -342,7 +387,15 @@ def test_a_request_decided_while_the_modal_was_open_is_not_superseded(deps: Deps
     )
     assert ready is not None
     raw = json.dumps({"id": old.id, "hash": old.plan_hash})
-    decide(deps, client, raw, user=APPROVER, channel=CHANNEL, approve=False)
+    decide(
+        deps,
+        client,
+        raw,
+        user=APPROVER,
+        channel=CHANNEL,
+        message_ts=card_ts(deps, raw),
+        approve=False,
+    )
     posted = len(client.of("chat.postMessage"))
     new = supersede(
         deps, client, ready.request, ready.item, args=ready.args, plan=ready.plan, user=REQUESTER
@@ -354,9 +407,10 @@ def test_a_request_decided_while_the_modal_was_open_is_not_superseded(deps: Deps
 
 
 def test_a_lock_change_goes_through_the_menu(deps: Deps, api: FakeBackupApi) -> None:
-    api.groups[VM.subscription_id].append(RG_LOCKS)
+    restore_points_in(api, RG_LOCKS2)
+    restore_points_in(api, RG_LOCKS)
     api.add_lock(Lock(VM.subscription_id, RG_LOCKS, "keep-rp", "CanNotDelete"))
-    api.add_lock(Lock(VM.subscription_id, VM.resource_group, "app-lock", "ReadOnly"))
+    api.add_lock(Lock(VM.subscription_id, RG_LOCKS2, "freeze", "ReadOnly"))
     client = ModalClient()
     req = ask(deps, client, "remove_rg_lock")
     edit(deps, client, req)

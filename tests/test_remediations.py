@@ -169,39 +169,81 @@ def test_remove_snapshot_extension(api: FakeBackupApi) -> None:
 
 
 # remove_rg_lock
+RP_RG = "AzureBackupRG_westeurope_1"
+
+
+def holds_restore_points(api: FakeBackupApi, group: str, source: str = VM.id) -> None:
+    api.groups[VM.subscription_id] = [*api.groups.get(VM.subscription_id, []), group]
+    api.add_collection(
+        RestorePointCollection(VM.subscription_id, group, f"AzureBackup_{group}", source, 5)
+    )
+
+
 def test_remove_rg_lock(api: FakeBackupApi) -> None:
     c = ctx(api)
     rem = REMEDIATIONS["remove_rg_lock"]
     assert rem.plan(rem.default_params(c), c).blocked is not None
-    api.groups[VM.subscription_id] = ["AzureBackupRG_westeurope_1"]
+    holds_restore_points(api, RP_RG)
     api.add_lock(Lock(VM.subscription_id, "rg-app", "app", "CanNotDelete"))
-    lock = api.add_lock(
-        Lock(VM.subscription_id, "AzureBackupRG_westeurope_1", "keep", "CanNotDelete", "by ops")
-    )
+    lock = api.add_lock(Lock(VM.subscription_id, RP_RG, "keep", "CanNotDelete", "by ops"))
     params = rem.default_params(c)
-    assert params.model_dump() == {
-        "resource_group": "AzureBackupRG_westeurope_1",
-        "lock_name": "keep",
-    }
+    assert params.model_dump() == {"resource_group": RP_RG, "lock_name": "keep"}
     text = rem.plan(params, c).text()
-    assert "CanNotDelete lock 'keep' (notes: by ops)" in text
-    assert (
-        "/resourceGroups/AzureBackupRG_westeurope_1/providers/Microsoft.Authorization/locks/keep"
-        in text
-    )
+    assert "lock 'keep' (level CanNotDelete; notes: by ops)" in text
+    assert f"/resourceGroups/{RP_RG}/providers/Microsoft.Authorization/locks/keep" in text
     rem.execute(params, c)
     assert api.calls[-1] == ("delete_lock", (lock,))
     with pytest.raises(NotAllowed, match="no lock keep"):
         rem.execute(params, c)
 
 
-def test_remove_rg_lock_only_in_scope(api: FakeBackupApi) -> None:
+def test_remove_rg_lock_never_defaults_to_a_lock_outside_the_restore_point_group(
+    api: FakeBackupApi,
+) -> None:
+    # The VM's own group has a CanNotDelete lock protecting production; the restore points
+    # live elsewhere, unlocked. Nothing is offered.
     c = ctx(api)
-    api.add_lock(Lock(VM.subscription_id, "rg-prod", "keep", "ReadOnly"))
+    holds_restore_points(api, RP_RG)
+    api.add_lock(Lock(VM.subscription_id, VM.resource_group, "prod", "CanNotDelete", "prod"))
+    api.add_lock(Lock(VM.subscription_id, "AzureBackupRG_westeurope_2", "other", "ReadOnly"))
     rem = REMEDIATIONS["remove_rg_lock"]
-    params = rem.params_model.model_validate({"resource_group": "rg-prod", "lock_name": "keep"})
-    assert "neither the VM's resource group" in (rem.plan(params, c).blocked or "")
+    params = rem.default_params(c)
+    assert params.model_dump() == {"resource_group": "", "lock_name": ""}
+    assert rem.plan(params, c).blocked is not None
+
+
+@pytest.mark.parametrize(
+    ("group", "lock"),
+    [
+        ("rg-prod", "keep"),  # a group of the subscription that holds no restore points
+        ("rg-app", "prod"),  # the VM's own group, when its restore points live elsewhere
+        ("AzureBackupRG_westeurope_2", "other"),  # another VM's restore-point group
+    ],
+)
+def test_remove_rg_lock_only_in_the_vms_restore_point_group(
+    api: FakeBackupApi, group: str, lock: str
+) -> None:
+    c = ctx(api)
+    holds_restore_points(api, RP_RG)
+    holds_restore_points(api, "AzureBackupRG_westeurope_2", source=VM.id + "-other")
+    api.add_lock(Lock(VM.subscription_id, group, lock, "CanNotDelete"))
+    rem = REMEDIATIONS["remove_rg_lock"]
+    params = rem.params_model.model_validate({"resource_group": group, "lock_name": lock})
+    assert "does not hold restore points" in (rem.plan(params, c).blocked or "")
     with pytest.raises(NotAllowed):
+        rem.execute(params, c)
+    assert changes(api) == []
+
+
+def test_remove_rg_lock_rechecks_the_group_at_execute(api: FakeBackupApi) -> None:
+    c = ctx(api)
+    holds_restore_points(api, RP_RG)
+    api.add_lock(Lock(VM.subscription_id, RP_RG, "keep", "CanNotDelete"))
+    rem = REMEDIATIONS["remove_rg_lock"]
+    params = rem.default_params(c)
+    assert rem.plan(params, c).blocked is None
+    api.collections[(VM.subscription_id, RP_RG.lower())].clear()  # the collection went away
+    with pytest.raises(NotAllowed, match="does not hold restore points"):
         rem.execute(params, c)
     assert changes(api) == []
 
@@ -258,6 +300,17 @@ def test_resume_protection(api: FakeBackupApi) -> None:
         "/backupPolicies/P",
         f"{VAULT.id}/backupPolicies/",
         f"{VAULT.id}/backupPolicies/a/b",
+        # A prefix check lets these through; read segment by segment, they are refused.
+        f"{VAULT.id}/backupPolicies/..",
+        f"{VAULT.id}/backupPolicies/../../otherVault/backupPolicies/P",
+        f"{VAULT.id}/backupPolicies/%2F..%2F..%2Fvaults%2Fother",
+        f"{VAULT.id}/backupPolicies/P%2Fx",
+        f"{VAULT.id}/backupPolicies/.",
+        f"{VAULT.id}//backupPolicies/P",
+        f"{VAULT.id}/backupPolicies/P/",
+        f"{VAULT.id}/backupPolicies/P\\..",
+        f"{VAULT.id}-evil/backupPolicies/P",
+        "x" + f"{VAULT.id}/backupPolicies/P",
     ],
 )
 def test_resume_protection_needs_a_policy_of_the_vault(api: FakeBackupApi, policy: str) -> None:
@@ -265,6 +318,17 @@ def test_resume_protection_needs_a_policy_of_the_vault(api: FakeBackupApi, polic
     rem = REMEDIATIONS["resume_protection"]
     params: Params = rem.params_model.model_validate({"policy_id": policy})
     assert rem.plan(params, c).blocked is not None
+    with pytest.raises(NotAllowed):
+        rem.execute(params, c)
+    assert changes(api) == []
+
+
+def test_resume_protection_accepts_the_vaults_policy_in_any_case(api: FakeBackupApi) -> None:
+    c = ctx(api, protection_state="ProtectionStopped")
+    rem = REMEDIATIONS["resume_protection"]
+    policy = f"{VAULT.id.upper()}/BACKUPPOLICIES/Weekly-1"
+    params: Params = rem.params_model.model_validate({"policy_id": policy})
+    assert rem.plan(params, c).blocked is None
 
 
 def test_plans_are_stable_for_the_approval_hash(api: FakeBackupApi) -> None:

@@ -1,7 +1,9 @@
 """``locks``: management locks on the VM's resource group and on the ``AzureBackupRG_*`` groups.
 
-A lock on a restore-point group keeps Azure Backup from cleaning up old restore points, so backups
-fail once the VM has 18; a ReadOnly lock on the VM's group also blocks the snapshot extension.
+A lock on the group holding the VM's restore-point collections keeps Azure Backup from cleaning up
+old restore points, so backups fail once the VM has 18; a ReadOnly lock on the VM's group also
+blocks the snapshot extension. Only the first kind is offered for removal: a lock elsewhere may
+protect something that has nothing to do with backup.
 """
 
 from __future__ import annotations
@@ -45,9 +47,33 @@ def scope_locks(api: BackupApi, vm: VmRef) -> list[Lock]:
     ]
 
 
-def blocking(lock: Lock) -> bool:
-    """True for a lock that gets in Azure Backup's way."""
-    return is_backup_group(lock.resource_group) or lock.level.casefold() == "readonly"
+def restore_point_groups(api: BackupApi, vm: VmRef) -> list[str]:
+    """The groups (of ``scope_groups``) holding a restore-point collection of ``vm``."""
+    return [
+        group
+        for group in scope_groups(api, vm)
+        if any(
+            c.source_vm_id.casefold() == vm.id.casefold()
+            for c in api.list_restore_point_collections(vm.subscription_id, group)
+        )
+    ]
+
+
+def cleanup_locks(api: BackupApi, vm: VmRef) -> list[Lock]:
+    """Locks that keep Azure Backup from cleaning up ``vm``'s restore points: any lock on a
+    group holding its restore-point collections. The only locks ``remove_rg_lock`` touches."""
+    return [
+        lock
+        for group in restore_point_groups(api, vm)
+        for lock in api.list_locks(vm.subscription_id, group)
+    ]
+
+
+def blocking(lock: Lock, rp_groups: list[str]) -> bool:
+    """True for a lock that gets in Azure Backup's way: on one of ``rp_groups`` (cleanup of
+    restore points), or ReadOnly (the snapshot extension)."""
+    in_rp = lock.resource_group.casefold() in {g.casefold() for g in rp_groups}
+    return in_rp or lock.level.casefold() == "readonly"
 
 
 class Locks:
@@ -59,15 +85,17 @@ class Locks:
         """List the locks in scope and flag the ones that block backups."""
         vm = ctx.item.vm
         locks = scope_locks(ctx.api, vm)
+        rp_groups = restore_point_groups(ctx.api, vm)
         findings = [
             Finding(
                 f"{lock.resource_group} / {lock.name}",
                 f"{lock.level}" + (f": {lock.notes}" if lock.notes else ""),
-                False if blocking(lock) else None,
+                False if blocking(lock, rp_groups) else None,
             )
             for lock in locks
         ]
-        bad = [lock for lock in locks if blocking(lock)]
+        bad = [lock for lock in locks if blocking(lock, rp_groups)]
+        removable = [lock for lock in bad if lock.resource_group in rp_groups]
         if not locks:
             findings.append(Finding("Locks", "none on the VM's or the restore-point groups", True))
         summary = (
@@ -78,6 +106,6 @@ class Locks:
             vm.name,
             tuple(findings),
             summary,
-            ("remove_rg_lock",) if bad else (),
+            ("remove_rg_lock",) if removable else (),
             {"locks": [f"{lock.resource_group}/{lock.name}" for lock in locks]},
         )

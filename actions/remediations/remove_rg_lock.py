@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from actions.base import Context, Operation, Params, Plan
-from actions.diagnostics.locks import blocking, in_scope, scope_locks
+from actions.diagnostics.locks import cleanup_locks, restore_point_groups
 from actions.errors import NotAllowed
 from actions.resolve import describe, fresh_item
 from actions.resources import Lock, Outcome
@@ -17,7 +17,7 @@ _NAME = r"^[^/\\?#%&<>*:]*$"  # ARM forbids these in names; a path can't be smug
 
 
 class RemoveRgLockParams(Params):
-    """Which lock: its resource group (the VM's or an AzureBackupRG_* one) and name."""
+    """Which lock: its resource group (one holding the VM's restore points) and name."""
 
     resource_group: str = Field(default="", max_length=90, pattern=_NAME)
     lock_name: str = Field(default="", max_length=260, pattern=_NAME)
@@ -40,10 +40,12 @@ def lock_id(lock: Lock) -> str:
 def _look(p: RemoveRgLockParams, ctx: Context) -> tuple[str | None, Lock | None]:
     vm = ctx.item.vm
     if not p.lock_name:
-        return "No lock on the VM's or the restore-point resource groups.", None
-    if not in_scope(vm, p.resource_group):
+        return "No lock on the resource group of the VM's restore points.", None
+    groups = {g.casefold() for g in restore_point_groups(ctx.api, vm)}
+    if p.resource_group.casefold() not in groups:
         return (
-            f"{p.resource_group} is neither the VM's resource group nor an AzureBackupRG_* group.",
+            f"{p.resource_group} does not hold restore points of VM {vm.name}: "
+            "only a lock there blocks their cleanup.",
             None,
         )
     locks = ctx.api.list_locks(vm.subscription_id, p.resource_group)
@@ -54,17 +56,18 @@ def _look(p: RemoveRgLockParams, ctx: Context) -> tuple[str | None, Lock | None]
 
 
 class RemoveRgLock:
-    """Removes one management lock from the VM's resource group or from an AzureBackupRG_*
-    restore-point group of its subscription, so Azure Backup can clean up restore points again.
-    Nothing else changes; whoever set the lock may want to set it again afterwards."""
+    """Removes one management lock from the resource group holding this VM's restore-point
+    collections (``AzureBackupRG_<geo>_<n>`` or the policy's own group), so Azure Backup can clean
+    up restore points again. Locks anywhere else are never touched. Nothing else changes; whoever
+    set the lock may want to set it again afterwards."""
 
     name: ClassVar[str] = "remove_rg_lock"
     params_model: ClassVar[type[Params]] = RemoveRgLockParams
 
     def default_params(self, ctx: Context) -> Params:
-        """The first lock that blocks Azure Backup, else the first lock in scope."""
-        locks = scope_locks(ctx.api, ctx.item.vm)
-        lock = next((k for k in locks if blocking(k)), locks[0] if locks else None)
+        """The first lock that blocks the cleanup of the VM's restore points; none: empty."""
+        locks = cleanup_locks(ctx.api, ctx.item.vm)
+        lock = locks[0] if locks else None
         if lock is None:
             return RemoveRgLockParams()
         return RemoveRgLockParams(resource_group=lock.resource_group, lock_name=lock.name)
@@ -74,14 +77,16 @@ class RemoveRgLock:
         p = _own(params)
         blocked, lock = _look(p, ctx)
         shown = lock or Lock(ctx.item.vm.subscription_id, p.resource_group, p.lock_name, "?")
-        what = f"remove the {shown.level} lock '{shown.name}' (notes: {shown.notes or 'none'})"
+        what = (
+            f"remove the lock '{shown.name}' (level {shown.level}; notes: {shown.notes or 'none'})"
+        )
         return Plan(
             self.name,
             f"resource group {p.resource_group} of {describe(ctx.item)}",
             (Operation("DELETE", lock_id(shown), what),),
             (
-                "the group is the VM's or an AzureBackupRG_* group of its subscription",
-                "the lock is still there",
+                "the group holds this VM's restore-point collections",
+                "the lock is still there, with the same level and notes",
             ),
             blocked,
         )

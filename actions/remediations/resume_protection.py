@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import ClassVar
 
 from pydantic import Field
@@ -11,7 +12,7 @@ from actions.base import Context, Operation, Params, Plan
 from actions.diagnostics.protection_status import is_stopped
 from actions.errors import NotAllowed
 from actions.resolve import describe, fresh_item, item_id
-from actions.resources import Outcome
+from actions.resources import Outcome, VaultRef
 
 
 class ResumeProtectionParams(Params):
@@ -26,15 +27,53 @@ def _own(params: Params) -> ResumeProtectionParams:
     return ResumeProtectionParams.model_validate(params.model_dump())
 
 
+def policy_of_vault(policy_id: str, vault: VaultRef) -> str | None:
+    """The policy's name when ``policy_id`` is exactly a backup policy of ``vault``, else None.
+
+    Read segment by segment like a vault id: no empty, ``.`` or ``..`` segment, nothing
+    percent-encoded, the vault's own subscription, group and name (ARM names ignore case)."""
+    if "%" in policy_id or "\\" in policy_id or any(c.isspace() for c in policy_id):
+        return None
+    parts = policy_id.split("/")
+    if len(parts) != len(_POLICY_SHAPE) + 1 or parts[0] != "":
+        return None
+    expected = [
+        s.format(sub=vault.subscription_id, rg=vault.resource_group, vault=vault.name)
+        for s in _POLICY_SHAPE[:-1]
+    ]
+    for seg, want in zip(parts[1:-1], expected, strict=True):
+        if seg.casefold() != want.casefold():
+            return None
+    name = parts[-1]
+    if not name or name in (".", "..") or not _POLICY_NAME.fullmatch(name):
+        return None
+    return name
+
+
+# /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.RecoveryServices/vaults/<vault>
+# /backupPolicies/<name>
+_POLICY_SHAPE = (
+    "subscriptions",
+    "{sub}",
+    "resourceGroups",
+    "{rg}",
+    "providers",
+    "Microsoft.RecoveryServices",
+    "vaults",
+    "{vault}",
+    "backupPolicies",
+    "{name}",
+)
+_POLICY_NAME = re.compile(r"^[A-Za-z0-9][\w.-]{0,149}$")
+
+
 def _blocked(p: ResumeProtectionParams, ctx: Context) -> str | None:
     item = ctx.item
     if not is_stopped(item.protection_state):
         return f"Protection is {item.protection_state or 'unknown'}: there is nothing to resume."
     if not p.policy_id:
         return "No backup policy given, and the item has no last policy."
-    prefix = f"{item.vault.id}/backupPolicies/".casefold()
-    name = p.policy_id[len(prefix) :]
-    if not p.policy_id.casefold().startswith(prefix) or not name or "/" in name:
+    if policy_of_vault(p.policy_id, item.vault) is None:
         return f"The policy must be a backup policy of vault {item.vault.name}."
     return None
 

@@ -49,6 +49,10 @@ class Deps:
     approval_ttl: timedelta = timedelta(minutes=30)
     clock: Callable[[], datetime] = utc_now
 
+    def actions_in(self, channel: str) -> frozenset[str]:
+        """The action buttons offered in ``channel``: none outside BACKUP_FIX_ACTION_CHANNELS."""
+        return self.actions if self.settings.acts_in(channel) else frozenset()
+
     @property
     def azure_ready(self) -> bool:
         """True when diagnostics and remediations can run (vaults configured, API built)."""

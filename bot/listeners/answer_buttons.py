@@ -53,13 +53,14 @@ def share_entries(deps: Deps, raw: str) -> tuple[list[Entry], Lang] | None:
     return [e for e in entries if e is not None], lang
 
 
-def share_replies(deps: Deps, entries: list[Entry], lang: Lang) -> list[Reply]:
-    """The answers to post in the channel (no Share button this time)."""
+def share_replies(deps: Deps, entries: list[Entry], lang: Lang, channel: str) -> list[Reply]:
+    """The answers to post in ``channel`` (no Share button this time)."""
     digest = paste_hash(",".join(e.code for e in entries))
+    actions = deps.actions_in(channel)
     return [
         r
         for e in entries
-        for r in entry_replies(e, deps.kb, lang, paste_hash=digest, actions=deps.actions)
+        for r in entry_replies(e, deps.kb, lang, paste_hash=digest, actions=actions)
     ]
 
 
@@ -105,7 +106,8 @@ def register(app: App, deps: Deps) -> None:
                 lang = lang_of(client, body)
                 respond(text=REFUSED[lang], response_type="ephemeral", replace_original=False)
                 return
-            replies, channel = share_replies(deps, *found), _channel(body)
+            channel = _channel(body)
+            replies = share_replies(deps, *found, channel)
             posted = post_in_thread(deps, client, channel, None, replies, "share")
             if posted == 0:  # e.g. not_in_channel: the response_url can still post there
                 respond_all(deps, respond, replies, "share", response_type="in_channel")
@@ -124,7 +126,7 @@ def register(app: App, deps: Deps) -> None:
                 deps.kb,
                 lang,
                 paste_hash=paste_hash(entry.code),
-                actions=deps.actions,
+                actions=deps.actions_in(_channel(body)),
                 share=True,
             )
             respond_all(deps, respond, replies, "open")

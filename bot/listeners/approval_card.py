@@ -12,6 +12,7 @@ from bot import ids
 from bot.listeners import Deps, guard
 from bot.remediate import decide
 from bot.replies import failure_text, post_private
+from bot.sentences import sentence
 from bot.vm_choice import reader_lang, thread_of
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,21 @@ def register(app: App, deps: Deps) -> None:
             post_private(deps, client, channel, user, failure_text(lang, ref), thread)
 
         with guard(deps, "approval", log, notify):
+            if not deps.settings.acts_in(channel):
+                said = sentence("not_action_channel", reader_lang(deps, client, user))
+                post_private(deps, client, channel, user, said, thread)
+                return
             raw = str(action.get("value") or "")
-            decide(deps, client, raw, user=user, channel=channel, approve=approve)
+            card = clicked_message(body)
+            decide(deps, client, raw, user=user, channel=channel, message_ts=card, approve=approve)
 
     app.action(ids.APPROVE)(on_decision)
     app.action(ids.REJECT)(on_decision)
+
+
+def clicked_message(body: dict[str, Any]) -> str:
+    """The ts of the message a button was clicked on ("" for an ephemeral one: never a card)."""
+    container = body.get("container") or {}
+    if container.get("is_ephemeral"):
+        return ""
+    return str(container.get("message_ts") or (body.get("message") or {}).get("ts") or "")

@@ -1,4 +1,5 @@
-"""Diagnostic and request buttons, and the "Pick the VM" menu: anyone in the channel may click."""
+"""Diagnostic and request buttons, and the "Pick the VM" menu: anyone in an action channel may
+click; once a change was requested in a thread, only its requesters and approvers pick its VM."""
 
 from __future__ import annotations
 
@@ -89,6 +90,10 @@ def register(app: App, deps: Deps) -> None:
 
     def usable(client: WebClient, body: dict[str, Any], name: str, known: Any) -> bool:
         user, channel = clicked(body)[0], thread_of(body)[0]
+        if not deps.settings.acts_in(channel):
+            said = sentence("not_action_channel", reader_lang(deps, client, user))
+            post_private(deps, client, channel, user, said)
+            return False
         if not deps.azure_ready:
             said = sentence("no_azure", reader_lang(deps, client, user))
             post_private(deps, client, channel, user, said)
@@ -136,9 +141,7 @@ def register(app: App, deps: Deps) -> None:
         with guard(deps, "pick_vm", log, _notifier(deps, client, body)):
             user = str((body.get("user") or {}).get("id") or "")
             channel, thread = thread_of(body)
-            if not deps.azure_ready:
-                said = sentence("no_azure", reader_lang(deps, client, user))
-                post_private(deps, client, channel, user, said)
+            if not usable(client, body, "pick_vm", {"pick_vm"}):
                 return
             action = (body.get("actions") or [{}])[0]
             raw = str((action.get("selected_option") or {}).get("value") or "")
@@ -152,6 +155,10 @@ def register(app: App, deps: Deps) -> None:
 
             def work() -> None:
                 lang = reader_lang(deps, client, user)
+                if not may_pick(deps, client, channel, thread, user):
+                    said = sentence("vm_change_refused", lang)
+                    post_private(deps, client, channel, user, said, thread)
+                    return
                 choose(deps, client, channel, thread, item, code[:100], user=user, lang=lang)
 
             deps.background.run("pick_vm", work)
@@ -159,6 +166,15 @@ def register(app: App, deps: Deps) -> None:
     app.action(DIAGNOSE)(on_diagnose)
     app.action(REQUEST)(on_request)
     app.action(ids.PICK_VM)(on_pick)
+
+
+def may_pick(deps: Deps, client: Any, channel: str, thread: str, user: str) -> bool:
+    """True when ``user`` may set the thread's VM: anyone until a change was requested in the
+    thread, then only its requesters and the approvers."""
+    requests = deps.ledger.in_thread(channel, thread) if deps.ledger is not None else []
+    if not requests or user in {r.requester for r in requests}:
+        return True
+    return deps.approvers is not None and deps.approvers.is_approver(client, user)
 
 
 def _notifier(deps: Deps, client: WebClient, body: dict[str, Any]) -> Any:

@@ -65,7 +65,7 @@ def command_replies(
     lang = choose_lang(deps, client, user, override=override, paste=analysis.lang)
     if analysis.unknown_codes or not analysis.matches:
         note_unmatched(deps, rest, analysis, source="command", channel=channel)
-    replies = asked_replies(deps, analysis, rest, lang, share=True)
+    replies = asked_replies(deps, analysis, rest, lang, channel=channel, share=True)
     if replies:
         return replies, "answer" if analysis.matches else "family"
     if analysis.suggestions:

@@ -58,10 +58,10 @@ def _mention(deps: Deps, client: WebClient, event: dict[str, Any]) -> _Answer:
         return _Answer([help_reply(lang)], "help", "", [], lang)
     analysis = analyse_paste(deps, text)
     lang = choose_lang(deps, client, user, override=None, paste=analysis.lang)
+    channel = str(event.get("channel") or "")
     if analysis.unknown_codes or not analysis.matches:
-        channel = str(event.get("channel") or "")
         note_unmatched(deps, text, analysis, source="mention", channel=channel)
-    replies = asked_replies(deps, analysis, text, lang)
+    replies = asked_replies(deps, analysis, text, lang, channel=channel)
     if replies:
         return _Answer(replies, "mention", text, list(analysis.matches), lang)
     if analysis.suggestions:

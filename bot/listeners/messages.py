@@ -66,7 +66,7 @@ def handle_message(
         return 0
     lang = choose_lang(deps, client, event.get("user"), override=None, paste=analysis.lang)
     replies = answer_replies(
-        fresh, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions
+        fresh, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions_in(channel)
     )
     sent = post_in_thread(deps, client, channel, thread_ts, replies, "paste")
     if sent:

@@ -20,9 +20,9 @@ from pydantic import ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from actions.approvals import ApprovalRequest, Refusal, check_reject
+from actions.approvals import ApprovalRequest, Click, Refusal, check_reject
 from actions.base import Context
-from actions.diagnostics.locks import scope_locks
+from actions.diagnostics.locks import cleanup_locks
 from actions.diagnostics.restore_points import vm_collections
 from actions.diagnostics.vm_agent_status import failed_snapshot_extensions
 from actions.errors import ActionError, NotAllowed
@@ -73,7 +73,7 @@ def read_choices(action: str, ctx: Context) -> list[Choice]:
                 "opt_lock",
                 {"name": k.name, "level": k.level, "group": k.resource_group},
             )
-            for k in scope_locks(api, item.vm)
+            for k in cleanup_locks(api, item.vm)
         ]
     if action == "delete_restore_point_collection":
         return [
@@ -186,6 +186,10 @@ def register(app: App, deps: Deps) -> None:
             post_private(deps, client, channel, user, failure_text(lang, ref), thread)
 
         with guard(deps, "edit_params", log, notify):
+            if not deps.settings.acts_in(channel):
+                said = sentence("not_action_channel", reader_lang(deps, client, user))
+                post_private(deps, client, channel, user, said)
+                return
             if not deps.azure_ready:
                 said = sentence("no_azure", reader_lang(deps, client, user))
                 post_private(deps, client, channel, user, said)
@@ -230,9 +234,15 @@ def _may_edit(
     assert deps.ledger is not None
     # The gate's refusals for a forged, decided or late card: as the requester, Reject is
     # refused for nothing else.
-    now = deps.clock()
-    why = check_reject(
-        request, user=request.requester, is_approver=False, presented_hash=presented, now=now
+    now, key = deps.clock(), deps.ledger.key
+    # The modal names no message: the card's own channel and ts stand in for the click's.
+    click = Click(presented, request.channel, request.card_ts or "")
+    why = (
+        check_reject(
+            request, user=request.requester, is_approver=False, click=click, now=now, key=key
+        )
+        if key is not None
+        else Refusal.TAMPERED
     )
     said, reason = (refusal(why, lang), why.value) if why is not None else ("", "")
     if why is None and user != request.requester:
