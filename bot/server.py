@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0  # seconds the store may take to answer `SELECT 1` before /readyz says 503
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; a bigger body is not from Slack.
 EVENTS_PATH = "/slack/events"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)  # seconds since 1970, as Slack sends them
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -98,6 +100,10 @@ def make_wsgi(app: App, metrics: Metrics, *, ready: Callable[[], bool] | None = 
                 return _plain(start_response, "400 Bad Request", b"bad Content-Length\n", text)
             if length > MAX_BODY:  # refused before a byte of it is parsed
                 return _plain(start_response, "413 Payload Too Large", b"too large\n", text)
+            if not _TIMESTAMP.fullmatch(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""):
+                # Bolt's verifier would raise on int() of it: a 500 and a stack trace for anyone
+                # who sends garbage. Unsigned is unsigned, whatever the reason.
+                return _plain(start_response, "401 Unauthorized", b"invalid signature\n", text)
             # Every request, retries included, goes through Bolt's signature check; each in a
             # context of its own, so no request id is left behind on the server's thread.
             return contextvars.copy_context().run(events, environ, start_response)

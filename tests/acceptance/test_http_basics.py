@@ -62,3 +62,19 @@ def test_missing_signing_secret_fails_start_naming_it(fake: FakeSlack, tmp_path:
     assert len(lines) == 1, done.stderr
     assert "SLACK_SIGNING_SECRET" in lines[0]
     assert SECRET not in done.stderr
+
+
+def test_malformed_timestamp_is_401_without_a_stack_trace(slack: Slack) -> None:
+    event = signing.message("UserErrorGuestAgentStatusUnavailable")
+    body = json.dumps(signing.event_envelope(event)).encode()
+    mark = slack.bot.stderr_lines
+    for bad in ("12abc", "1e9", "-1", "", "9" * 5000):
+        extra = {"X-Slack-Request-Timestamp": bad}
+        resp = slack.client.post_raw(body, content_type="application/json", extra=extra)
+        assert resp.status == 401, bad
+    slack.barrier()
+    assert slack.answers("C1", event["ts"]) == []
+    assert slack.bot.alive()
+    logged = "\n".join(slack.bot.stderr.splitlines()[mark:])
+    assert "Traceback" not in logged
+    assert "unhandled error" not in logged
