@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.store import StoreError, open_store
 from bot.app import create_app, deps_of, make_client
 from bot.logging import setup_logging
-from bot.server import EVENTS_PATH, HttpServer, WsgiApp, make_wsgi
+from bot.server import EVENTS_PATH, HttpServer, WsgiApp, make_probes, make_wsgi, store_probe
 from bot.settings import Settings, SettingsError, load_settings
 from bot.socket_mode import SocketModeRunner
 from knowledge import KnowledgeBaseError, load_kb
@@ -76,7 +76,7 @@ def serve_command(args: argparse.Namespace) -> int:
         ):
             if settings.socket_mode(force_http=bool(args.http)):
                 return _run_socket_mode(app, settings)
-            return _run_http(app, args.host, int(args.port))
+            return _run_http(app, args.host, int(args.port), settings.probe_port)
     finally:
         if azure is not None:
             azure.close()
@@ -211,16 +211,21 @@ def _on_signals(handler: object) -> None:
     signal.signal(signal.SIGINT, handler)  # type: ignore[arg-type]
 
 
-def _run_http(app: object, host: str, port: int) -> int:
+def _run_http(app: object, host: str, port: int, probe_port: int | None = None) -> int:
     from slack_bolt import App
 
     assert isinstance(app, App)
+    if probe_port is not None and probe_port == port != 0:
+        return _fail(f"BACKUP_FIX_PROBE_PORT: {probe_port} is the --port of /slack/events")
+    deps = deps_of(app)
+    apart = probe_port is not None  # the probes leave the main port for a port of their own
+    wsgi = store_gate(make_wsgi(app, deps.metrics, probes=not apart), deps.store, deps.metrics)
+    probes = make_probes(deps.metrics, store_probe(app)) if apart else None
     try:
-        deps = deps_of(app)
-        wsgi = store_gate(make_wsgi(app, deps.metrics), deps.store, deps.metrics)
-        server = HttpServer(wsgi, host=host, port=port)
+        server = HttpServer(wsgi, host=host, port=port, probes=probes, probe_port=probe_port)
     except OSError as exc:
-        return _fail(f"--port {port}: cannot listen on {host}: {exc.strerror or exc}")
+        ports = f"--port {port}" + (f" / BACKUP_FIX_PROBE_PORT {probe_port}" if apart else "")
+        return _fail(f"{ports}: cannot listen on {host}: {exc.strerror or exc}")
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         raise _StopError
@@ -228,6 +233,8 @@ def _run_http(app: object, host: str, port: int) -> int:
     _on_signals(stop)
     server.announce()
     log.info("listening", extra={"url": server.url})
+    if server.probe_url is not None:
+        log.info("probes listening", extra={"url": server.probe_url})
     try:
         server.run()
     except _StopError:

@@ -1,4 +1,8 @@
-"""HTTP mode: a WSGI app (/slack/events, /healthz, /readyz, /metrics) served by waitress."""
+"""HTTP mode: a WSGI app (/slack/events, /healthz, /readyz, /metrics) served by waitress.
+
+With a probe port (``BACKUP_FIX_PROBE_PORT``) the health and metrics paths move to a listener of
+their own, which the deployments keep off the public ingress; the main port then answers them 404.
+"""
 
 from __future__ import annotations
 
@@ -75,14 +79,45 @@ def _deps_store(app: App) -> Store:
     return deps_of(app).store
 
 
-def make_wsgi(app: App, metrics: Metrics, *, ready: Callable[[], bool] | None = None) -> WsgiApp:
+def make_probes(metrics: Metrics, ready: Callable[[], bool]) -> WsgiApp:
+    """/healthz, /readyz (``ready()``) and /metrics; 404 for anything else."""
+    text = "text/plain; charset=utf-8"
+
+    def probes(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            return _plain(start_response, "200 OK", b"ok\n", text)
+        if path == "/readyz" and method in ("GET", "HEAD"):
+            if ready():
+                return _plain(start_response, "200 OK", b"ready\n", text)
+            return _plain(start_response, "503 Service Unavailable", b"store unreachable\n", text)
+        if path == "/metrics" and method == "GET":
+            return _plain(start_response, "200 OK", metrics.render(), CONTENT_TYPE)
+        return _plain(start_response, "404 Not Found", b"not found\n", text)
+
+    return probes
+
+
+def store_probe(app: App) -> StoreProbe:
+    """The /readyz check of ``app``: its store answers ``SELECT 1`` in time."""
+    return StoreProbe(_deps_store(app))
+
+
+def make_wsgi(
+    app: App,
+    metrics: Metrics,
+    *,
+    ready: Callable[[], bool] | None = None,
+    probes: bool = True,
+) -> WsgiApp:
     """Route requests: Bolt verifies and handles /slack/events; the rest is ours.
 
-    ``ready`` answers /readyz; by default it probes the app's store.
+    ``ready`` answers /readyz; by default it probes the app's store. ``probes=False`` leaves
+    /healthz, /readyz and /metrics to the probe port (``make_probes``): they are 404 here.
     """
     bolt = SlackRequestHandler(app)
-    is_ready = ready if ready is not None else StoreProbe(_deps_store(app))
     text = "text/plain; charset=utf-8"
+    probe_paths = make_probes(metrics, ready or store_probe(app)) if probes else None
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # Until Bolt's middleware finds Slack's id in the body, the request has one of ours.
@@ -107,38 +142,64 @@ def make_wsgi(app: App, metrics: Metrics, *, ready: Callable[[], bool] | None = 
             # Every request, retries included, goes through Bolt's signature check; each in a
             # context of its own, so no request id is left behind on the server's thread.
             return contextvars.copy_context().run(events, environ, start_response)
-        if path == "/healthz" and method in ("GET", "HEAD"):
-            return _plain(start_response, "200 OK", b"ok\n", text)
-        if path == "/readyz" and method in ("GET", "HEAD"):
-            if is_ready():
-                return _plain(start_response, "200 OK", b"ready\n", text)
-            return _plain(start_response, "503 Service Unavailable", b"store unreachable\n", text)
-        if path == "/metrics" and method == "GET":
-            return _plain(start_response, "200 OK", metrics.render(), CONTENT_TYPE)
+        if probe_paths is not None:
+            return probe_paths(environ, start_response)
         return _plain(start_response, "404 Not Found", b"not found\n", text)
 
     return wsgi
 
 
 class HttpServer:
-    """waitress bound to ``host:port`` (0 = any free port), run until ``close()``."""
+    """waitress bound to ``host:port`` (0 = any free port), run until ``close()``.
 
-    def __init__(self, wsgi: WsgiApp, *, host: str, port: int, threads: int = 16) -> None:
-        self._server: Any = create_server(
-            wsgi,
-            host=host,
-            port=port,
-            threads=threads,
-            max_request_body_size=MAX_BODY,
-            ident="backup-fix",
-            clear_untrusted_proxy_headers=True,
-            channel_timeout=30,
-        )
+    ``probes`` on ``probe_port`` is a second listener in the same loop with threads of its own,
+    so a probe is answered while every request thread waits on Slack or the store.
+    """
+
+    def __init__(
+        self,
+        wsgi: WsgiApp,
+        *,
+        host: str,
+        port: int,
+        threads: int = 16,
+        probes: WsgiApp | None = None,
+        probe_port: int | None = None,
+    ) -> None:
+        options: dict[str, Any] = {
+            "host": host,
+            "max_request_body_size": MAX_BODY,
+            "ident": "backup-fix",
+            "clear_untrusted_proxy_headers": True,
+            "channel_timeout": 30,
+        }
+        self._server: Any = create_server(wsgi, port=port, threads=threads, **options)
+        self._probes: Any = None
+        if probes is not None and probe_port is not None:
+            try:
+                self._probes = create_server(
+                    probes, map=self._map(self._server), port=probe_port, threads=2, **options
+                )
+            except OSError:
+                self._close(self._server)
+                raise
+
+    @staticmethod
+    def _map(server: Any) -> Any:
+        return getattr(server, "map", None) or getattr(server, "_map", None)
 
     @property
     def url(self) -> str:
         """``http://HOST:PORT`` with the port actually bound."""
-        server = self._server
+        return self._url(self._server)
+
+    @property
+    def probe_url(self) -> str | None:
+        """``http://HOST:PORT`` of the probe listener; None without one."""
+        return None if self._probes is None else self._url(self._probes)
+
+    @staticmethod
+    def _url(server: Any) -> str:
         if hasattr(server, "effective_port"):
             host, port = server.effective_host, server.effective_port
         else:  # a name that resolved to several addresses: report the first
@@ -157,6 +218,11 @@ class HttpServer:
 
     def close(self) -> None:
         """Stop accepting, let running requests finish, close the connections."""
-        server = self._server
+        if self._probes is not None:
+            self._probes.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        self._close(self._server)
+
+    @classmethod
+    def _close(cls, server: Any) -> None:
         server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
-        wasyncore.close_all(getattr(server, "map", None) or getattr(server, "_map", None))
+        wasyncore.close_all(cls._map(server))

@@ -207,7 +207,7 @@ def test_the_image_is_slim_multi_stage_non_root_and_hash_locked() -> None:
     assert uid.isdigit(), "numeric, so runAsNonRoot can verify it"
     assert int(uid) >= 1000
     assert "PYTHONDONTWRITEBYTECODE=1" in text
-    assert re.search(r"^EXPOSE 3000$", text, re.MULTILINE)
+    assert re.search(rf"^EXPOSE 3000 {image_probe_port()}$", text, re.MULTILINE)
     assert 'ENTRYPOINT ["backup-fix"]' in text
     assert 'CMD ["serve", "--http"]' in text
 
@@ -242,15 +242,34 @@ def route_paths() -> set[str]:
     return set(re.findall(r'path == "(/[^"]*)"', source))
 
 
-def test_the_healthcheck_asks_a_route_the_server_has() -> None:
+PROBE_PATHS = {"/healthz", "/readyz", "/metrics"}
+
+
+def image_probe_port() -> int:
+    """The BACKUP_FIX_PROBE_PORT the image sets."""
+    found = re.search(r"^\s*BACKUP_FIX_PROBE_PORT=(\d+)\s*$", dockerfile(), re.MULTILINE)
+    assert found is not None, "the image moves the probes off the Slack port"
+    return int(found[1])
+
+
+def test_the_healthcheck_asks_a_route_the_server_has_on_the_probe_port() -> None:
     check = re.search(r"^HEALTHCHECK [^\n]*\\\n\s*CMD (\[[^\n]*\])$", dockerfile(), re.MULTILINE)
     assert check is not None
     argv = json.loads(check[1])
-    assert argv[0] == "python", "slim images have no curl"
-    url = re.search(r"http://127\.0\.0\.1:3000(/\w+)", argv[-1])
+    assert argv[0] == "python", "the image has no curl"
+    url = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", argv[-1])
     assert url is not None
-    assert url[1] in route_paths()
-    assert {"/healthz", "/readyz"} <= route_paths()
+    assert int(url[1]) == image_probe_port() != 3000
+    assert url[2] in route_paths()
+    assert route_paths() >= PROBE_PATHS
+
+
+def test_build_secrets_are_mounted_never_copied() -> None:
+    text = dockerfile()
+    assert not re.search(r"^# syntax=", text, re.MULTILINE), "a frontend image needs a registry"
+    mounts = re.findall(r"--mount=type=secret,id=([\w.-]+)", text)
+    assert sorted(mounts) == ["pip-ca.pem", "pip.conf"]
+    assert not re.search(r"^(COPY|ADD)\b.*(pip\.conf|\.pem|\.crt)", text, re.MULTILINE)
 
 
 # The lock
@@ -427,18 +446,27 @@ def test_the_workload_runs_locked_down_with_workload_identity(folder: Path) -> N
     assert "emptyDir" in next(v for v in pod["volumes"] if v["name"] == tmp["name"])
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    probes = [container[k]["httpGet"]["path"] for k in container if k.endswith("Probe")]
-    assert set(probes) <= route_paths()
-    assert kinds["HorizontalPodAutoscaler"]["spec"]["minReplicas"] >= 2
-    assert kinds["Service"]["spec"]["ports"][0]["targetPort"] == "http"
-    # Secrets by reference only, non-secret settings from the ConfigMap, all of them real settings
+    probes = [container[k]["httpGet"] for k in container if k.endswith("Probe")]
+    assert {p["path"] for p in probes} <= route_paths()
+    # Probes and metrics on the probe port, which the Service (and so the Ingress) never routes
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["http"] == 3000
+    assert {p["port"] for p in probes} == {"probes"}
     env = {e["name"]: e for e in container["env"]}
+    assert int(env.pop("BACKUP_FIX_PROBE_PORT")["value"]) == ports["probes"] != ports["http"]
+    annotations = template["metadata"]["annotations"]
+    assert int(annotations["prometheus.io/port"]) == ports["probes"]
+    assert annotations["prometheus.io/path"] == "/metrics"
+    assert [p["targetPort"] for p in kinds["Service"]["spec"]["ports"]] == ["http"]
+    assert kinds["HorizontalPodAutoscaler"]["spec"]["minReplicas"] >= 2
+    # Secrets by reference only, non-secret settings from the ConfigMap, all of them real settings
     assert set(env) == SECRET_VARIABLES
     assert all(set(e) == {"name", "valueFrom"} for e in env.values())
     assert {e["valueFrom"]["secretKeyRef"]["name"] for e in env.values()} == {"backup-fix-secrets"}
     config = kinds["ConfigMap"]
     assert container["envFrom"] == [{"configMapRef": {"name": config["metadata"]["name"]}}]
     assert set(config["data"]) <= (SETTINGS_VARIABLES | IDENTITY_VARIABLES) - SECRET_VARIABLES
+    assert "BACKUP_FIX_PROBE_PORT" not in config["data"], "it must match the port named probes"
     assert config["data"]["AZURE_TOKEN_CREDENTIALS"] == "prod"
 
 
@@ -512,8 +540,17 @@ def test_the_container_app_is_configured_as_the_bot_needs() -> None:
     body = app["config"]
     assert body["identity"]["type"] == "UserAssigned"
     config, template = body["properties"]["configuration"], body["properties"]["template"]
-    assert config["ingress"]["targetPort"] == 3000
-    assert config["ingress"]["allowInsecure"] is False
+    ingress = config["ingress"]
+    assert ingress["targetPort"] == 3000
+    assert ingress["allowInsecure"] is False
+    # Nothing but port 3000 faces the internet: another port only inside the environment
+    mappings = ingress["additionalPortMappings"]["operator"]["operands"]
+    assert mappings["false_value"] == []
+    assert [(m["external"], m["targetPort"]) for m in mappings["true_value"]] == [
+        (False, "probePort")
+    ]
+    probe_port = main["parameters"]["probePort"]["default"]
+    assert probe_port != ingress["targetPort"]
     secrets = {s["name"]: s for s in config["secrets"]}
     for secret in secrets.values():  # Key Vault references read with the bot's identity
         assert set(secret) == {"name", "keyVaultUrl", "identity"}
@@ -530,6 +567,10 @@ def test_the_container_app_is_configured_as_the_bot_needs() -> None:
     assert probes["Liveness"] == "/healthz"
     assert probes["Readiness"] == "/readyz"
     assert set(probes.values()) <= route_paths()
+    assert {p["httpGet"]["port"] for p in container["probes"]} == {"probePort"}
+    assert env["BACKUP_FIX_PROBE_PORT"]["value"] == {
+        "function": {"type": "string", "parameters": {"value_to_convert": "probePort"}}
+    }
     scale = template["scale"]
     assert main["parameters"][scale["minReplicas"]]["default"] >= 2
     assert any("concurrentRequests" in rule["http"]["metadata"] for rule in scale["rules"])
@@ -552,3 +593,53 @@ def test_the_custom_role_comes_from_the_role_file_and_is_assigned() -> None:
     [grant] = assignment["resources"].values()
     assert grant["type"] == "Microsoft.Authorization/roleAssignments"
     assert grant["config"]["properties"]["principalType"] == "ServicePrincipal"
+
+
+# The probe port, as the deployments run it: the real bot, a fake Slack on 127.0.0.1
+
+
+def test_with_a_probe_port_the_slack_port_answers_slack_only(tmp_path: Path) -> None:
+    from tests.fakes.botproc import BotProcess
+    from tests.fakes.signing import SignedClient, message
+    from tests.fakes.slack_api import FakeSlack
+
+    secret = "probe-port-secret"
+    with FakeSlack() as fake:
+        bot = BotProcess(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_SIGNING_SECRET": secret,
+                "SLACK_API_URL": fake.api_url,
+                "BACKUP_FIX_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}",
+                "BACKUP_FIX_PROBE_PORT": "0",
+            }
+        ).start()
+        try:
+            logged = json.loads(bot.wait_stderr(r'"msg": "probes listening"'))
+            public, probes = SignedClient(bot.url, secret), SignedClient(logged["url"], secret)
+            assert logged["url"] != bot.url
+            for path in sorted(PROBE_PATHS):
+                assert public.get(path).status == 404, path
+                assert probes.get(path).status == 200, path
+            assert probes.event(message("UserErrorGuestAgentStatusUnavailable")).status == 404
+            assert public.event(message("UserErrorGuestAgentStatusUnavailable")).status == 200
+            assert public.post_raw(b"{}", content_type="application/json", secret="x").status == 401
+            fake.wait_for("chat.postMessage")
+            assert b"backup_fix_" in probes.get("/metrics").body
+        finally:
+            assert bot.stop() == 0
+
+
+def test_a_probe_port_equal_to_the_slack_port_stops_the_start() -> None:
+    from tests.fakes.botproc import run_to_exit
+
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+           "BACKUP_FIX_PROBE_PORT": "3456", "SLACK_API_URL": "http://127.0.0.1:9/api/"}  # fmt: skip
+    done = run_to_exit(env, ("serve", "--http", "--host", "127.0.0.1", "--port", "3456"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "backup-fix: BACKUP_FIX_PROBE_PORT: 3456 is the --port of /slack/events"
+    )
+    bad = run_to_exit({**env, "BACKUP_FIX_PROBE_PORT": "70000"}, ("serve", "--http"))
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("backup-fix: BACKUP_FIX_PROBE_PORT: ")

@@ -1,6 +1,8 @@
 // backup-fix on Azure Container Apps: user-assigned identity, Slack secrets as Key Vault
 // references, HTTP on 3000 behind the app's ingress, two or more replicas sharing PostgreSQL,
 // and the custom role (role-definition.json, nothing more) assigned on the vaults' subscriptions.
+// The ingress routes to port 3000 only (/slack/events, /azure/alerts); the probes and /metrics
+// answer on probePort, which nothing outside the replica reaches unless metricsInEnvironment.
 //
 // Deploy into the bot's resource group, after the Key Vault holds the three secrets and the
 // PostgreSQL server exists (deploy/README.md walks through every step):
@@ -68,6 +70,14 @@ param cpu string = '0.5'
 
 @description('Memory per replica: 2 GiB per vCPU.')
 param memory string = '1Gi'
+
+@description('Port of /healthz, /readyz and /metrics (BACKUP_FIX_PROBE_PORT); the ingress never routes to it.')
+@minValue(1024)
+@maxValue(65535)
+param probePort int = 9090
+
+@description('Let apps inside the environment (a Prometheus scraper) reach probePort; never the internet.')
+param metricsInEnvironment bool = false
 
 var role = loadJsonContent('role-definition.json')
 // One assignment per subscription holding a vault: the VMs, their AzureBackupRG_* restore-point
@@ -161,6 +171,13 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
         targetPort: 3000
         transport: 'http'
         allowInsecure: false
+        // Only inside the environment, and only when asked for: external stays false.
+        additionalPortMappings: metricsInEnvironment ? [
+          {
+            external: false
+            targetPort: probePort
+          }
+        ] : []
       }
       registries: empty(registryServer) ? [] : [
         {
@@ -205,6 +222,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             { name: 'BACKUP_FIX_ENABLED_ACTIONS', value: join(enabledActions, ',') }
             { name: 'BACKUP_FIX_CHANNELS', value: join(channels, ',') }
             { name: 'AZURE_CLOUD', value: azureCloud }
+            { name: 'BACKUP_FIX_PROBE_PORT', value: string(probePort) }
             // DefaultAzureCredential picks this user-assigned identity, and only production
             // credentials are tried.
             { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
@@ -213,19 +231,19 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
           probes: [
             {
               type: 'Startup'
-              httpGet: { path: '/healthz', port: 3000 }
+              httpGet: { path: '/healthz', port: probePort }
               periodSeconds: 2
               failureThreshold: 30
             }
             {
               type: 'Liveness'
-              httpGet: { path: '/healthz', port: 3000 }
+              httpGet: { path: '/healthz', port: probePort }
               periodSeconds: 15
               failureThreshold: 3
             }
             {
               type: 'Readiness'
-              httpGet: { path: '/readyz', port: 3000 }
+              httpGet: { path: '/readyz', port: probePort }
               periodSeconds: 5
               failureThreshold: 2
             }
