@@ -277,7 +277,7 @@ def test_section_speaks_both_languages(kb: KnowledgeBase, section_id: str) -> No
     "path",
     [
         *(Path("entries") / "vm" / f for f in ENTRY_FILES),
-        *(Path("sections") / f"{s}.yaml" for s in SHARED_SECTIONS),
+        *(Path("sections") / f"{s}.yaml" for s in sorted(SHARED_SECTIONS)),
     ],
     ids=str,
 )
