@@ -26,9 +26,12 @@ from knowledge.loader import KnowledgeBase
 from knowledge.model import Entry
 from knowledge.shape import backup_shaped, code_like, ends_on_failure, typo_of, vocabulary
 
-_IDENT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*")
-# Between two pieces of a wrapped code: a line break, then indentation and box drawing.
-_WRAP = re.compile(r"[│┃║|]?\n(?:[ │┃║|]*)")
+# Identifiers long enough to be a code or the first piece of a wrapped one.
+_IDENT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{5,}")
+# The next piece of a wrapped code: a line break, then indentation and box drawing.
+_WRAP_START = "\n│┃║|"
+_NEXT_PIECE = re.compile(r"[│┃║|]?\n[ │┃║|]*([A-Za-z0-9]+)")
+_PIECE_GAP = re.compile(r"[^a-z0-9]+")
 _CODE_LABEL = re.compile(r"(?i)(?:code|錯誤碼|错误码|error)\W{0,4}$")
 _CACHE_MAX = 4096
 MIN_PREFIX = 16  # "UserErrorGuestAg" is one code; "UserErrorGuest" could be several
@@ -68,18 +71,18 @@ class CodeIndex:
         found: list[Evidence] = []
         unknown: list[str] = []
         disp, low = paste.disp, paste.low
-        idents = [m.span() for m in _IDENT.finditer(disp)]
-        i = 0
-        while i < len(idents):
-            start, end = idents[i]
+        done = 0  # end of the last wrapped code: its pieces are read
+        for m in _IDENT.finditer(disp):
+            start, end = m.span()
+            if start < done:
+                continue
             word = low[start:end]
             hit = self._codes.get(word) if end - start >= 8 else None
-            if hit is None and end - start >= 6:
-                last = self._wrapped(idents, i, paste)
-                if last > i:
-                    joined = "".join(low[a:b] for a, b in idents[i : last + 1])
-                    found.append(self._exact(joined, (start, idents[last][1]), paste))
-                    i = last + 1
+            if hit is None and end < len(disp) and disp[end] in _WRAP_START:
+                done = self._wrapped(paste, start, end)
+                if done:
+                    joined = _PIECE_GAP.sub("", low[start:done])
+                    found.append(self._exact(joined, (start, done), paste))
                     continue
             if hit is not None:
                 found.append(self._exact(word, (start, end), paste))
@@ -89,7 +92,6 @@ class CodeIndex:
                     found += read
                 elif disp[start:end] not in unknown and self._unknown(disp, start, end, paste):
                     unknown.append(disp[start:end])
-            i += 1
         return found, unknown
 
     def _unknown(self, disp: str, start: int, end: int, paste: Paste) -> bool:
@@ -109,17 +111,18 @@ class CodeIndex:
             score = GENERIC_WITHOUT_CONTEXT
         return Evidence(entry, code, via, score, span)
 
-    def _wrapped(self, idents: list[tuple[int, int]], i: int, paste: Paste) -> int:
-        """The last piece of a code wrapped across lines that starts at piece ``i``, else ``i``."""
-        joined = paste.low[idents[i][0] : idents[i][1]]
-        for k in range(i + 1, min(i + MAX_PIECES, len(idents))):
-            gap = paste.disp[idents[k - 1][1] : idents[k][0]]
-            if not gap or _WRAP.fullmatch(gap) is None:
+    def _wrapped(self, paste: Paste, start: int, end: int) -> int:
+        """Where a code wrapped across lines that starts at ``start`` ends, else 0."""
+        joined = paste.low[start:end]
+        for _ in range(MAX_PIECES - 1):
+            m = _NEXT_PIECE.match(paste.disp, end)
+            if m is None:
                 break
-            joined += paste.low[idents[k][0] : idents[k][1]]
+            joined += paste.low[m.start(1) : m.end(1)]
+            end = m.end(1)
             if joined in self._codes:
-                return k
-        return i
+                return end
+        return 0
 
     def _inexact(self, word: str, span: tuple[int, int], paste: Paste) -> list[Evidence]:
         """A typo'd or cut-off code: evidence for it, or nothing."""

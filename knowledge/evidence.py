@@ -31,6 +31,5 @@ class Paste:
     words: set[str]  # the comparable words (no stopwords)
     context: bool  # mentions Azure Backup (vault, backup, VMSnapshot, MARS...)
     support: bool = False  # mentions a job, a restore or an Azure resource id
-    workloads: frozenset[str] = frozenset()  # the workloads it names most strongly
     where: dict[str, list[int]] | None = None  # each word's positions in ``terms``, on demand
     pairs_at: dict[str, list[int]] | None = None  # each word pair's positions, on demand

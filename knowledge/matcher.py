@@ -44,6 +44,14 @@ SUGGEST_SCORE = 55  # "did you mean" suggestions start here
 WORKLOAD_EDGE = 5  # what naming an entry's workload is worth between near-equal readings
 
 _CODE_VIAS = frozenset({"code", "alias", "fuzzy_code", "truncated_code", "numeric_code"})
+_WORDS_VIAS = frozenset({"message", "symptom"})
+# Workloads with messages of their own (a database's, an agent's, a storage service's).
+_OWN = frozenset(
+    {
+        *("sql", "sap-hana", "sap-ase", "mars", "mabs-dpm", "system-state", "azure-files"),
+        *("blob", "adls", "disk", "aks", "postgresql", "mysql"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +160,7 @@ def prepare(text: str) -> Paste:
     low = low.replace("\n", " ")
     found = terms(low)
     words = {t for t, _, _ in found if content(t)}
-    return Paste(disp, low, found, words, backup_context(low), supported(low), workloads(low))
+    return Paste(disp, low, found, words, backup_context(low), supported(low))
 
 
 def _compete(evidence: list[Evidence], paste: Paste) -> tuple[list[Match], list[Match]]:
@@ -180,10 +188,20 @@ def _compete(evidence: list[Evidence], paste: Paste) -> tuple[list[Match], list[
         for ev in per_entry.values():
             if ev.via == "symptom":
                 ev.score = min(ev.score, SYMPTOM_ALONE)
+    # A SQL paste is not answered with a HANA message: a workload's own words (its messages and
+    # symptoms) answer only when the paste names that workload or none.
+    # (Read around the matched words: a HANA message may itself name a snapshot resource group.)
+    for ev in per_entry.values():
+        if ev.via in _WORDS_VIAS and ev.entry.workload in _OWN:
+            rest = f"{paste.low[: ev.span[0]]} {paste.low[ev.span[1] :]}"
+            named = workloads(rest, named=True)
+            if named and ev.entry.workload not in named:
+                ev.score = min(ev.score, SYMPTOM_ALONE)
     # Naming the entry's workload ("SQL", "HANA", "MARS agent") settles near-ties between
     # entries of different workloads that document the same words; it never adds a match.
+    fits = workloads(paste.low) if len(per_entry) > 1 else frozenset()
     edge = {
-        id(ev): ev.score + (WORKLOAD_EDGE if ev.entry.workload in paste.workloads else 0)
+        id(ev): ev.score + (WORKLOAD_EDGE if ev.entry.workload in fits else 0)
         for ev in per_entry.values()
     }
     ranked = sorted(

@@ -18,6 +18,7 @@ LABELLED = 92.0  # "(ID: 34513)", "Error 34506": the paste says this is the erro
 UNLABELLED = 75.0  # a known id without its label, in a backup paste: a suggestion
 
 _DECIMAL = re.compile(r"^[0-9]{3,9}$")
+_DIGITS = re.compile(r"[0-9]{3}")
 _HEX = re.compile(r"^0x[0-9a-f]{4,8}$")
 # The label before a decimal id; group 1 names its kind, group 2 is the id.
 _LABELLED_ID = re.compile(
@@ -50,7 +51,7 @@ class NumericIndex:
     def evidence(self, paste: Paste) -> list[Evidence]:
         """Every known id the paste shows, scored by how clearly it is labelled."""
         found: list[Evidence] = []
-        if self._decimal and any(ch.isdigit() for ch in paste.low):
+        if self._decimal and _DIGITS.search(paste.low):
             found += self._decimals(paste)
         if self._hex and "0x" in paste.low:
             found += self._hexes(paste)

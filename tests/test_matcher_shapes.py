@@ -414,6 +414,18 @@ def test_the_named_workload_breaks_a_tie(text: str, code: str) -> None:
     assert answered(text)[:1] == [code]
 
 
+def test_a_message_of_another_workload_than_the_one_named_only_suggests() -> None:
+    text = (
+        "SAP HANA log backup failed: Backup failed as the transaction log for the database is full."
+    )
+    result = MATCHER.analyse(text)
+    assert result.matches == []
+    assert [m.code for m in result.suggestions] == ["UserErrorBackupFailedAsTransactionLogIsFull"]
+    assert answered(text.replace("SAP HANA", "SQL Server")) == [
+        "UserErrorBackupFailedAsTransactionLogIsFull"
+    ]
+
+
 def test_without_a_workload_a_tie_is_only_suggested() -> None:
     result = MATCHER.analyse(f"backup failed: {LIMIT}")
     assert result.matches == []
