@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from knowledge.errors import KnowledgeBaseError
-from knowledge.loader import DATA_DIR, _read, _validate
+from knowledge.loader import DATA_DIR, _read
 from knowledge.model import Lang, SectionId, Text
 
 FAMILIES_PATH = DATA_DIR / "families.yaml"
@@ -93,7 +100,7 @@ def load_families(path: Path | str | None = None) -> Families:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise KnowledgeBaseError(path, None, f"families.{i}", "must be a mapping")
-        family = _validate(Family, item, path)
+        family = _validate(item, path)
         if family.id in ids:
             raise KnowledgeBaseError(path, family.id, "id", "is used by another family")
         ids.add(family.id)
@@ -106,6 +113,16 @@ def load_families(path: Path | str | None = None) -> Families:
     if sum(f.fallback for f in found) != 1:
         raise KnowledgeBaseError(path, None, "families", "needs exactly one 'fallback' family")
     return Families(tuple(found))
+
+
+def _validate(item: dict[str, Any], path: Path) -> Family:
+    try:
+        return Family.model_validate(item)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or None
+        name = str(item["id"]) if item.get("id") is not None else None
+        raise KnowledgeBaseError(path, name, where, err["msg"]) from exc
 
 
 @cache
@@ -154,16 +171,17 @@ def family_answers(
 _MAX_SCAN = 64 * 1024  # what the matcher reads of a paste
 _AFTER, _BEFORE, _OCCURRENCES = 1200, 400, 10
 _MSG_KEY = r"(?:error[ _]?string|error[ _]?message|detailed[ _]?message|message)"
-_JSON_MSG = re.compile(rf'"{_MSG_KEY}"\s*:\s*"((?:[^"\\\n]|\\.){{1,4000}})"', re.IGNORECASE)
-_INLINE_MSG = re.compile(r'\bMessage\s*=\s*"((?:[^"\\\n]|\\.){1,4000})"', re.IGNORECASE)
-_LINE_MSG = re.compile(
-    r"(?im)^[ \t>*_|]*(?:error[ \t]*)?message[ \t*]*(?:[:|\t=][ \t]*)+(\S[^\n]{0,4000})$"
-)
+# Runs of blanks are possessive (*+): a paste of a million tabs must not make a regex backtrack.
+# A string longer than 4,000 characters is read up to there (and shortened later).
+_JSON_MSG = re.compile(rf'"{_MSG_KEY}"\s*+:\s*+"((?:[^"\\\n]|\\.){{1,4000}})', re.IGNORECASE)
+_INLINE_MSG = re.compile(r'\bMessage\s*+=\s*+"((?:[^"\\\n]|\\.){1,4000})', re.IGNORECASE)
+_SEP = r"(?:[ \t*]*+[:|=]|\t)[ \t:|=]*+"  # "Message: x", "Message | x", "Message\tx", 'Message="x"'
+_LINE_MSG = re.compile(rf"(?im)^[ \t>*_|]*+(?:error[ \t]*+)?message{_SEP}(\S[^\n]{{0,4000}})")
 _LABEL_MSG = re.compile(
-    r"(?im)^[ \t>*_|]*(?:error[ \t]*)?message[ \t*:]*\n[ \t>]*(\S[^\n]{0,4000})"
+    r"(?im)^[ \t>*_|]*+(?:error[ \t]*+)?message[ \t*:]*+\n[ \t>]*+(\S[^\n]{0,4000})"
 )
-_CODE_KEY = re.compile(r"(?i)[\"']?\b(?:error[ _]?)?code[\"']?[ \t*]*[:=|]")
-_KEY_AT_END = re.compile(r"(?i)[\"']?\b\w*code[\"']?\s*[:=|]?\s*[\"'(]?\s*$")
+_CODE_KEY = re.compile(r"(?i)[\"']?\b(?:error[ _]?)?code[\"']?[ \t*]*+[:=|]")
+_KEY_AT_END = re.compile(r"(?i)[\"']?\b\w*code[\"']?\s*+[:=|]?\s*+[\"'(]?\s*+$")
 # Control characters (terminal escapes), zero-width and bidirectional marks, line separators.
 _JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 _SPACE = re.compile(r"\s+")
@@ -177,7 +195,7 @@ def _message(code: str, text: str) -> str | None:
             break
         start, end = hit.span()
         if text[start - 1 : start] == "(" and text[end : end + 1] == ")":  # az CLI: (Code) message
-            found = re.match(r"\)[ \t]*(\S[^\n]{0,4000})", text[end : end + 4100])
+            found = re.match(r"\)[ \t]*+(\S[^\n]{0,4000})", text[end : end + 4100])
             if found and (msg := _clean(found[1], code)):
                 return msg
         after = text[end : end + _AFTER]
@@ -189,7 +207,7 @@ def _message(code: str, text: str) -> str | None:
                 return msg
         if (msg := _before(text[max(0, start - _BEFORE) : start], code)) is not None:
             return msg
-        found = re.match(r"[\"']?[ \t]*(?::|-|–)[ \t]+(\S[^\n]{0,4000})", text[end : end + 4100])
+        found = re.match(r"[\"']?[ \t]*+(?::|-|–)[ \t]++(\S[^\n]{0,4000})", text[end : end + 4100])
         if found and (msg := _clean(found[1], code)):  # "Code: message" on one line
             return msg
     return None
@@ -227,11 +245,11 @@ def _unescape(found: re.Match[str]) -> str:
 
 
 _OP_FIELD = re.compile(
-    r'(?im)"(?:operation|operationCategory|operationName)"\s*:\s*"([^"\n]{1,200})"'
-    r"|^[ \t]*Operation(?:[ \t]*name)?[ \t]*[:|\t][ \t]*(\S[^\n]{0,200})$"
+    r'(?im)"(?:operation|operationCategory|operationName)"\s*+:\s*+"([^"\n]{1,200})'
+    rf"|^[ \t]*+Operation(?:[ \t]*+name)?{_SEP}(\S[^\n]{{0,200}})"
 )
 _OP_COMMAND = re.compile(
-    r"\b(az[ \t]+(?:backup|dataprotection)(?:[ \t]+[a-z][a-z-]{1,40}){1,3})"
+    r"\b(az[ \t]++(?:backup|dataprotection)(?:[ \t]++[a-z][a-z-]{1,40}){1,3})"
     r"|\b((?:Get|Set|New|Remove|Enable|Disable|Restore|Backup|Start|Stop|Register|Unregister|"
     r"Undo|Update|Initialize|Edit|Suspend|Resume|Test|Search)-Az(?:RecoveryServices|DataProtection)"
     r"[A-Za-z]{1,60})",
@@ -244,8 +262,8 @@ _OP_WORDS = re.compile(  # "backup failed" alone says too little to name an oper
     r"[ \t]+(?:job|operation|failed)\b"
 )
 _OP_JOBTYPE = re.compile(
-    r'(?im)"job_?type"\s*:\s*"([^"\n]{1,200})"'
-    r"|^[ \t]*Job[ \t]*type[ \t]*[:|\t][ \t]*(\S[^\n]{0,200})$"
+    r'(?im)"job_?type"\s*+:\s*+"([^"\n]{1,200})'
+    rf"|^[ \t]*+Job[ \t]*+type{_SEP}(\S[^\n]{{0,200}})"
 )
 
 
