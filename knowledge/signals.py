@@ -96,12 +96,12 @@ def workloads(low: str, *, named: bool = False) -> frozenset[str]:
     found: dict[str, _Named] = {}
     for word in set(_WORD.findall(low)) & _WORDS.keys():
         found[word] = _WORDS[word]
-    for part, named in _PARTS:
+    for part, names in _PARTS:
         if part in low:
-            found[part] = named
+            found[part] = names
     score: dict[str, int] = {}
-    for named in found.values():
-        for workload, weight in named:
+    for names in found.values():
+        for workload, weight in names:
             score[workload] = max(score.get(workload, 0), weight)  # once per workload
     if not score:
         return frozenset()
