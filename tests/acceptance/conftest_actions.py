@@ -37,6 +37,7 @@ from tests.fakes.msi import FakeMsi
 from tests.postgres_target import postgres_url
 
 SECRET = "acceptance-signing-secret"
+SIGNING_KEY = "5f" * 32  # BACKUP_FIX_SIGNING_KEY (hex): binds approvals, keys the audit chain
 PG_ENV = "BACKUP_FIX_TEST_POSTGRES_URL"
 
 SUB = "6f1c2e7a-0000-4000-8000-0000000000a1"
@@ -193,6 +194,7 @@ class World:
             "BACKUP_FIX_VAULTS": self.ids.vault,
             "BACKUP_FIX_APPROVERS": f"{APPROVER1},{APPROVER2},{GROUP}",
             "BACKUP_FIX_ENABLED_ACTIONS": ",".join(ALL_ACTIONS),
+            "BACKUP_FIX_SIGNING_KEY": SIGNING_KEY,
             "AZURE_ARM_ENDPOINT": self.arm.url,
             "AZURE_CLOUD": "AzureCloud",
             "IDENTITY_ENDPOINT": self.msi.endpoint,
