@@ -6,6 +6,8 @@ matcher finds; tests/acceptance/test_unknown_codes.py drives the real matcher ov
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,3 +243,16 @@ def test_diagnose_strips_terminal_escapes_from_the_paste() -> None:
     out = render_analysis(analysis(unknown=[CODE]), lang="en", kb=KB, families=[answer])
     assert "\x1b" not in out
     assert "\x07" not in out
+
+
+def test_diagnose_command_prints_the_family_with_the_real_matcher() -> None:
+    root = Path(__file__).resolve().parent.parent
+    paste = f"({CODE}) The vault refused the made-up request"
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "diagnose", paste],
+        capture_output=True, text=True, cwd=root, timeout=60, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert f"{CODE} - " in out.stdout
+    assert '"The vault refused the made-up request"' in out.stdout
+    assert f"terms={CODE}" in out.stdout
