@@ -67,7 +67,7 @@ def backup_jobs(world: World) -> list[str]:
 # -- a replica killed mid-execution ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("azure_did_it", [True, False], ids=["change-proven", "change-unknown"])
+@pytest.mark.parametrize("azure_did_it", [True, False], ids=["change-made", "change-not-made"])
 def test_a_replica_killed_mid_execution_is_settled_by_the_other(
     world: World, shared_store: str, azure_did_it: bool
 ) -> None:
@@ -96,20 +96,17 @@ def test_a_replica_killed_mid_execution_is_settled_by_the_other(
     assert len(settled) == 1, [r.event for r in records]
     card_now = next(m for m in other.thread(CHANNEL, root) if m.ts == card.ts)
     assert card_now.element(APPROVE) is None
-    if azure_did_it:
-        jobs = backup_jobs(world)
-        assert len(jobs) == 1, jobs
-        assert done.status == Status.SUCCEEDED, done.outcome
-        assert done.outcome.get("job_id") == jobs[0]
-        other.wait_thread(CHANNEL, root, lambda m: jobs[0] in m.all_text(), what="the job id")
-    else:
-        assert backup_jobs(world) == []
-        assert done.status == Status.FAILED, done.outcome
-        said = other.wait_thread(
-            CHANNEL, root, lambda m: "interrupted" in m.all_text(), what="interrupted notice"
-        ).all_text()
-        assert ref_of(said) is not None, said
-        assert "backup jobs" in said, said  # tells what to check
+    # The runner died before the call returned, so nothing recorded what Azure did: the request
+    # is settled as interrupted either way, never guessed from the VM's jobs (a scheduled backup
+    # would look the same), and the thread is told what to check.
+    assert len(backup_jobs(world)) == (1 if azure_did_it else 0)
+    assert done.status == Status.FAILED, done.outcome
+    assert done.outcome.get("error") == "interrupted", done.outcome
+    said = other.wait_thread(
+        CHANNEL, root, lambda m: "interrupted" in m.all_text(), what="interrupted notice"
+    ).all_text()
+    assert ref_of(said) is not None, said
+    assert "backup jobs" in said, said  # tells what to check
     assert other.bot.alive()
 
 
