@@ -65,6 +65,7 @@ class CodeIndex:
             for n in range(len(low) - 2, len(low) + 3):
                 self._near.setdefault(n, []).append(low)
         self._cache: dict[str, list[tuple[str, int]]] = {}
+        self._shapes: dict[str, tuple[bool, bool]] = {}  # (backup_shaped, code_like) per word
 
     def read(self, paste: Paste) -> tuple[list[Evidence], list[str]]:
         """Every identifier of the paste that names a known error; the unknown codes, in order."""
@@ -98,9 +99,17 @@ class CodeIndex:
         """An Azure Backup code the knowledge base does not know: by its family, or by its
         words where a code stands (``Code="..."``, ``錯誤碼 ...``) or beside Azure Backup words."""
         word = disp[start:end]
-        if backup_shaped(word, self.vocab):
+        shape = self._shapes.get(word)
+        if shape is None:  # JSON keys and PowerShell properties come back paste after paste
+            if len(self._shapes) >= _CACHE_MAX:
+                self._shapes.clear()
+            shape = self._shapes[word] = (
+                backup_shaped(word, self.vocab),
+                code_like(word, self.vocab),
+            )
+        if shape[0]:
             return True
-        if not code_like(word, self.vocab):
+        if not shape[1]:
             return False
         return paste.context or _CODE_LABEL.search(disp, max(0, start - 24), start) is not None
 

@@ -13,6 +13,7 @@ import re
 from knowledge.evidence import Evidence, Paste
 from knowledge.loader import KnowledgeBase
 from knowledge.model import Entry
+from knowledge.signals import workloads
 
 LABELLED = 92.0  # "(ID: 34513)", "Error 34506": the paste says this is the error's id
 UNLABELLED = 75.0  # a known id without its label, in a backup paste: a suggestion
@@ -20,12 +21,12 @@ UNLABELLED = 75.0  # a known id without its label, in a backup paste: a suggesti
 _DECIMAL = re.compile(r"^[0-9]{3,9}$")
 _DIGITS = re.compile(r"[0-9]{3}")
 _HEX = re.compile(r"^0x[0-9a-f]{4,8}$")
-# The label before a decimal id; group 1 names its kind, group 2 is the id.
-_LABELLED_ID = re.compile(
+# A whole number (not part of a version, a date or an identifier) and the label before an id.
+_NUMBER = re.compile(r"(?<![0-9a-z])[0-9]{3,9}(?![0-9a-z]|[.,/:-][0-9a-z])")
+_LABEL = re.compile(
     r"(\(\s*id|error\s+id|event\s+id|\bid|error\s*code|\berror|\bcode|\bhresult)"
-    r"[\"']?\s*(?:[:=#]|-\s)?\s*[\"']?\s*([0-9]{3,9})(?![0-9a-z.,/:-][0-9a-z])"
+    r"[\"']?\s*(?:[:=#]|-\s)?\s*[\"']?\s*$"
 )
-_BARE_ID = re.compile(r"(?<![0-9a-z.:/-])[0-9]{5,9}(?![0-9a-z]|[.:/-][0-9])")
 _HEX_ID = re.compile(r"(?<![0-9a-z])0x([0-9a-f]{4,8})(?![0-9a-z])")
 _HEX_LABEL = re.compile(r"(?:\[|error\s*(?:code)?\s*[:=]?\s*|\bcode\s*[:=]?\s*|hr\s*=\s*)$")
 # Label kinds strong enough on their own for a short id; the others need backup context.
@@ -59,33 +60,39 @@ class NumericIndex:
 
     def _decimals(self, paste: Paste) -> list[Evidence]:
         found: list[Evidence] = []
-        labelled: set[int] = set()
-        for m in _LABELLED_ID.finditer(paste.low):
-            hit = self._decimal.get(int(m.group(2)))
-            if hit is None:
-                continue
-            kind, digits = m.group(1), m.group(2)
-            strong = len(digits) >= 5 or kind.startswith(_STRONG)
-            score = LABELLED if strong or paste.context else UNLABELLED
-            found.append(_evidence(hit, score, m.span(2)))
-            labelled.add(m.start(2))
         alone = len(paste.terms) == 1  # the paste is the id: "100050"
-        if paste.context or alone:
-            for m in _BARE_ID.finditer(paste.low):
-                hit = self._decimal.get(int(m.group()))
-                if hit is not None and m.start() not in labelled:
-                    found.append(_evidence(hit, LABELLED if alone else UNLABELLED, m.span()))
+        low = paste.low
+        for m in _NUMBER.finditer(low):
+            hit = self._decimal.get(int(m.group()))
+            if hit is None:  # most numbers are no id: the label is read only for known ones
+                continue
+            start, digits = m.start(), m.group()
+            label = _LABEL.search(low, max(0, start - 24), start)
+            if label is not None:
+                strong = len(digits) >= 5 or label.group(1).startswith(_STRONG)
+                score = LABELLED if strong or paste.context else UNLABELLED
+            elif (
+                len(digits) >= 5
+                and (alone or paste.context)
+                and (start == 0 or low[start - 1] not in ".:/-")
+            ):
+                score = LABELLED if alone else UNLABELLED
+            else:
+                continue
+            found.append(_evidence(hit, score, m.span()))
         return found
 
     def _hexes(self, paste: Paste) -> list[Evidence]:
         found: list[Evidence] = []
         alone = len(paste.terms) <= 2  # the paste is the code ("0x80070005", "hr 0x...")
+        # A hexadecimal code is no chatter: a job, a restore or a workload's name backs it.
+        backed = alone or paste.context or paste.support or bool(workloads(paste.low, named=True))
         for m in _HEX_ID.finditer(paste.low):
             hit = self._hex.get(int(m.group(1), 16))
             if hit is None:
                 continue
             before = paste.low[max(0, m.start() - 16) : m.start()]
-            strong = alone or paste.context or _HEX_LABEL.search(before) is not None
+            strong = backed or _HEX_LABEL.search(before) is not None
             found.append(_evidence(hit, LABELLED if strong else UNLABELLED, m.span()))
         return found
 

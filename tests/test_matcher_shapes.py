@@ -283,6 +283,7 @@ def test_only_a_line_break_rejoins() -> None:
             '[{"errorCode": 123456, "errorString": "see details"}]}}',
             "UserErrorRpCollectionLimitReached",
         ),
+        ("`0x80070005` again on DC01 System State :(", "0x80070005"),
         ("100050", "100050"),
         ("0x80070005", "0x80070005"),
     ],
