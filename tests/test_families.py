@@ -14,14 +14,13 @@ from knowledge import KnowledgeBaseError
 from knowledge.families import (
     FAMILIES_PATH,
     MAX_ANSWERS,
-    MAX_MESSAGE,
-    MAX_OPERATION,
     default_families,
     family_answer,
     family_answers,
     load_families,
 )
 from knowledge.model import LANGS
+from knowledge.service_message import MAX_MESSAGE, MAX_OPERATION
 
 CODE = "BMSUserErrorMadeUpForTestsXyz"
 

@@ -19,8 +19,9 @@ from bot.blocks.text import (
     text_blocks,
     tr,
 )
-from knowledge.families import MAX_MESSAGE, MAX_OPERATION, FamilyAnswer
+from knowledge.families import FamilyAnswer
 from knowledge.model import Lang
+from knowledge.service_message import MAX_MESSAGE, MAX_OPERATION
 
 MAX_CODE = 100
 
@@ -33,7 +34,7 @@ def family_unit(answer: FamilyAnswer, lang: Lang, *, divider: bool) -> Unit:
     blocks: list[Block] = [{"type": "divider"}] if divider else []
     blocks.append(header(f"{code}: {title}", "family"))
     blocks.append(context(tr("family_unknown", lang), "family_unknown"))
-    blocks += text_blocks(escape(family.explanation.get(lang)), "family_explanation")
+    blocks += text_blocks(escape(family.explanation.get(lang), markup=True), "family_explanation")
     if answer.message:
         said = f"{tr('family_said', lang)} {code_span(answer.message, MAX_MESSAGE)}"
         blocks.append(section(said, "family_said"))
@@ -41,7 +42,7 @@ def family_unit(answer: FamilyAnswer, lang: Lang, *, divider: bool) -> Unit:
         operation = f"{tr('family_operation', lang)} {code_span(answer.operation, MAX_OPERATION)}"
         blocks.append(context(operation, "family_operation"))
     if family.steps:
-        steps = [f"{n}. {escape(s.get(lang))}" for n, s in enumerate(family.steps, 1)]
+        steps = [f"{n}. {escape(s.get(lang), markup=True)}" for n, s in enumerate(family.steps, 1)]
         blocks += text_blocks("\n".join([tr("family_steps", lang), *steps]), "family_steps")
     search = link(answer.search_url(lang), label("family_search", lang).format(code=code))
     blocks.append(section(f"• {search}", "family_search"))
