@@ -32,4 +32,6 @@ class Paste:
     context: bool  # mentions Azure Backup (vault, backup, VMSnapshot, MARS...)
     support: bool = False  # mentions a job, a restore or an Azure resource id
     where: dict[str, list[int]] | None = None  # each word's positions in ``terms``, on demand
-    pairs_at: dict[str, list[int]] | None = None  # each word pair's positions, on demand
+    pairs_at: dict[str, list[int]] | None = None  # each wanted word pair's positions, on demand
+    wanted: set[str] | None = None  # the word pairs of the messages verified against it
+    offsets: list[int] | None = None  # where each of ``terms`` starts, on demand

@@ -158,6 +158,8 @@ class MessageIndex:
         # In a knowledge base of near-identical messages a paste may qualify hundreds; the ones
         # holding most of their word pairs are the only ones that can win, so they go first.
         ranked.sort(reverse=True)
+        # Long pastes are searched for these candidates' pairs only (see _windows).
+        paste.wanted = {k for _, i in ranked[: 2 * MAX_VERIFIED] for k in self._messages[i].keys}
         found: list[Evidence] = []
         verified = 0
         for _, i in ranked:
@@ -183,12 +185,14 @@ class MessageIndex:
 def _verify(msg: _Message, paste: Paste, coverage: float) -> tuple[float, tuple[int, int]] | None:
     """Score a candidate against the paste: (0-100, the span it matched)."""
     low, size = paste.low, len(msg.low)
-    if len(low) <= 4 * size + 100:
-        starts, width = [0], len(low)
-    else:
+    windowed = len(low) > 4 * size + 100
+    if windowed:
         starts, width = _windows(msg, paste, size), 2 * size + 40
+        if paste.offsets is None:  # computed once per paste, shared by its candidates
+            paste.offsets = [t[1] for t in paste.terms]
+    else:
+        starts, width = [0], len(low)
     best: tuple[float, tuple[int, int]] | None = None
-    positions = [t[1] for t in paste.terms] if msg.seq and len(starts) > 1 else []
     for start in starts:
         window = low[start : start + width]
         al = fuzz.partial_ratio_alignment(msg.low, window)
@@ -201,9 +205,9 @@ def _verify(msg: _Message, paste: Paste, coverage: float) -> tuple[float, tuple[
             if best is None or score > best[0]:
                 best = (score, span)
         if msg.seq:
-            if positions:
-                lo = bisect.bisect_left(positions, start)
-                hi = bisect.bisect_left(positions, start + width)
+            if paste.offsets is not None and windowed:
+                lo = bisect.bisect_left(paste.offsets, start)
+                hi = bisect.bisect_left(paste.offsets, start + width)
                 window_terms = paste.terms[lo:hi]
                 run = _run(msg, window_terms, where_is(window_terms))
             else:
@@ -218,7 +222,7 @@ def _verify(msg: _Message, paste: Paste, coverage: float) -> tuple[float, tuple[
 def _windows(msg: _Message, paste: Paste, size: int) -> list[int]:
     """Where to look in a long paste: where most of the message's word pairs sit together."""
     if paste.pairs_at is None:  # computed once per paste, shared by its candidates
-        paste.pairs_at = pair_positions(paste.terms)
+        paste.pairs_at = pair_positions(paste.terms, paste.wanted or set(msg.keys))
     events = sorted((pos, key) for key in msg.keys for pos in paste.pairs_at.get(key, ()))
     width = msg.length + 4  # a copy spans the message's words, give or take a few
     counts: dict[str, int] = {}
@@ -246,17 +250,20 @@ def _windows(msg: _Message, paste: Paste, size: int) -> list[int]:
     return starts
 
 
-def pair_positions(seq: list[Term]) -> dict[str, list[int]]:
-    """Where each adjacent pair of meaningful words (and each such word) starts in the paste."""
+def pair_positions(seq: list[Term], wanted: set[str]) -> dict[str, list[int]]:
+    """Where each wanted pair of adjacent meaningful words (or wanted word) starts in the paste."""
+    words = {w for key in wanted for w in key.split(" ")}
     where: dict[str, list[int]] = {}
-    prev: tuple[str, int] | None = None
+    prev, prev_j = "", -1
     for j, (term, _, _) in enumerate(seq):
-        if not content(term):
+        if term in STOPWORDS or (len(term) == 1 and not term.isdigit()):
             continue
-        where.setdefault(term, []).append(j)
-        if prev is not None:
-            where.setdefault(f"{prev[0]} {term}", []).append(prev[1])
-        prev = (term, j)
+        if term in words:
+            if term in wanted:
+                where.setdefault(term, []).append(j)
+            if prev in words and (key := f"{prev} {term}") in wanted:
+                where.setdefault(key, []).append(prev_j)
+        prev, prev_j = term, j
     return where
 
 
