@@ -209,11 +209,11 @@ def _verify(msg: _Message, paste: Paste, coverage: float) -> tuple[float, tuple[
                 lo = bisect.bisect_left(paste.offsets, start)
                 hi = bisect.bisect_left(paste.offsets, start + width)
                 window_terms = paste.terms[lo:hi]
-                run = _run(msg, window_terms, where_is(window_terms))
+                run = _run(msg, window_terms, where_is(window_terms), low)
             else:
                 if paste.where is None:  # computed once per paste, shared by its candidates
                     paste.where = where_is(paste.terms)
-                run = _run(msg, paste.terms, paste.where)
+                run = _run(msg, paste.terms, paste.where, low)
             if run is not None and (best is None or run[0] > best[0]):
                 best = run
     return best
@@ -276,7 +276,7 @@ def where_is(window: list[Term]) -> dict[str, list[int]]:
 
 
 def _run(
-    msg: _Message, window: list[Term], where: dict[str, list[int]]
+    msg: _Message, window: list[Term], where: dict[str, list[int]], low: str
 ) -> tuple[float, tuple[int, int]] | None:
     """The heaviest run of the message's words found in order in the window, scored 0-100."""
     best, best_end, best_len, best_words, best_start = 0.0, -1, 0, 0, 0
@@ -299,10 +299,12 @@ def _run(
     share += 0.1 * (best_words >= 5) + 0.05 * (best_words >= 8)
     score = 100 * min(1.0, 0.55 + 0.5 * share)
     if not whole:  # part of a message: below a whole copy of another, by a clear margin...
-        # ... and three words from its middle ("VM was not found") are a hint; from its start
-        # ("Failure in parsing the config for ...") they are a copy cut short.
+        # ... and three words are a hint ("VM was not found", "Failed to take snapshot" of
+        # another product), unless the paste shows it cut the message's start short: "...".
         opening = all(not content(t) for t in msg.seq[:best_start])
-        short = best_words <= MIN_RUN_WORDS and not opening
+        after = low[window[best_end][2] :][:12]  # "... the config for ...": a stopword or two
+        cut = opening and ("..." in after or "…" in after)
+        short = best_words <= MIN_RUN_WORDS and not cut
         score = min(score, SHORT_RUN_MAX if short else PARTIAL_MAX)
     first = window[best_end - best_len + 1][1]
     return score, (first, window[best_end][2])

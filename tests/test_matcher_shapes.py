@@ -142,6 +142,7 @@ ENTRIES = (
     _entry("403", "mars", ["Failed to download the vault credential file."]),
     _entry("0x1FC07", "mars", ["The activation did not complete successfully."]),
     _entry("0x80070005", "mars", ["Access Is Denied"]),
+    _entry("OlrBackupFailed", "restore", ["Failed to take snapshot of the VM"]),
     _entry("CloudDosAbsoluteLimitReached", "sql", [LIMIT]),
     _entry("UserErrorHanaDosLimitReached", "sap-hana", [LIMIT]),
     _entry(
@@ -394,6 +395,13 @@ def test_a_message_past_the_first_look_alikes_of_a_mars_log() -> None:
     assert [m.code for m in found] == ["100050"]
     assert found[0].via == "message"
     assert found[0].span[0] >= last
+
+
+def test_three_words_of_a_message_are_a_hint_unless_the_paste_cut_it_short() -> None:
+    other_product = "Arcserve UDP: the job failed. Failed to take snapshot. The volume is too small"
+    assert answered(other_product) == []
+    assert answered("restore warning: 'Failed to take snapshot ...' on vm01") == ["OlrBackupFailed"]
+    assert answered("restore warning: Failed to take snapshot of the VM") == ["OlrBackupFailed"]
 
 
 # ----- 6. the workload the paste names breaks ties -----------------------------------------
