@@ -257,10 +257,11 @@ def test_the_healthcheck_asks_a_route_the_server_has_on_the_probe_port() -> None
     assert check is not None
     argv = json.loads(check[1])
     assert argv[0] == "python", "the image has no curl"
-    url = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", argv[-1])
+    assert re.search(r"port = os\.environ\.get\('BACKUP_FIX_PROBE_PORT'\) or 3000;", argv[-1])
+    url = re.search(r"http://127\.0\.0\.1:\{port\}(/\w+)", argv[-1])
     assert url is not None
-    assert int(url[1]) == image_probe_port() != 3000
-    assert url[2] in route_paths()
+    assert image_probe_port() != 3000
+    assert url[1] in route_paths()
     assert route_paths() >= PROBE_PATHS
 
 
