@@ -206,20 +206,36 @@ def _compete(evidence: list[Evidence], paste: Paste) -> tuple[list[Match], list[
     }
     ranked = sorted(
         per_entry.values(),
-        key=lambda e: (e.via == "symptom", -edge[id(e)], e.via != "code", e.entry.code),
+        key=lambda e: (
+            e.via == "symptom",
+            -edge[id(e)],
+            e.via != "code",
+            e.span[0] - e.span[1],
+            e.code,
+        ),
     )
     winners: list[Evidence] = []
     losers: list[Evidence] = []
     for ev in ranked:
-        rival = next((w for w in winners if _overlap(w.span, ev.span)), None)
-        if rival is None:
+        at = next((i for i, w in enumerate(winners) if _overlap(w.span, ev.span)), None)
+        if at is None:
             winners.append(ev)
             continue
-        # The same problem told twice is no doubt; nor is a symptom beside a code or message.
-        weaker = ev.via == "symptom" and rival.via != "symptom"
+        rival = winners[at]
+        if (
+            rival.via not in _CODE_VIAS
+            and _inside(rival.span, ev.span)
+            and edge[id(ev)] >= edge[id(rival)] - ANSWER_MARGIN
+        ):  # all of the words read nearly as well as some of them: the longer reading wins
+            winners[at], ev.margin = ev, min(ev.margin, rival.margin)
+            ev, rival = rival, ev
+        # The same problem told twice is no doubt; nor is a symptom beside a code or message,
+        # nor a reading of a few of the words a longer reading explains ("...resource group" in
+        # "...snapshot data store resource group does not exist").
+        weaker = (ev.via == "symptom" and rival.via != "symptom") or _inside(ev.span, rival.span)
         if not _related(rival.entry, ev.entry) and not weaker:
             rival.margin = min(rival.margin, edge[id(rival)] - edge[id(ev)])
-        ev.margin = edge[id(ev)] - edge[id(rival)]
+        ev.margin = min(0.0, edge[id(ev)] - edge[id(rival)])
         losers.append(ev)
     # Backup errors before generic Resource Manager ones, symptoms last.
     winners.sort(key=lambda e: (e.via == "symptom", _generic(e.entry), -edge[id(e)]))
@@ -238,6 +254,11 @@ def _generic(entry: Entry) -> bool:
 
 def _suggestion_order(m: Match) -> tuple[bool, int]:
     return m.via == "symptom", -m.score
+
+
+def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Span ``a`` lies within ``b`` and covers at most three quarters of it."""
+    return b[0] <= a[0] and a[1] <= b[1] and 4 * (a[1] - a[0]) <= 3 * (b[1] - b[0])
 
 
 def _related(a: Entry, b: Entry) -> bool:

@@ -143,6 +143,21 @@ ENTRIES = (
     _entry("0x1FC07", "mars", ["The activation did not complete successfully."]),
     _entry("0x80070005", "mars", ["Access Is Denied"]),
     _entry("OlrBackupFailed", "restore", ["Failed to take snapshot of the VM"]),
+    _entry(
+        "UserErrorSnapshotRGNotFound",
+        "disk",
+        ["Could not perform the operation as Snapshot Data store Resource Group does not exist."],
+    ),
+    _entry(
+        "UserErrorInvalidOperationalStoreResourceGroup",
+        "disk",
+        ["Snapshot Data store Resource Group provided is invalid"],
+    ),
+    _entry(
+        "UserErrorRestoreTargetRGNotFound",
+        "disk",
+        ["Operation failed as the Target Resource Group does not exist."],
+    ),
     _entry("CloudDosAbsoluteLimitReached", "sql", [LIMIT]),
     _entry("UserErrorHanaDosLimitReached", "sap-hana", [LIMIT]),
     _entry(
@@ -402,6 +417,11 @@ def test_three_words_of_a_message_are_a_hint_unless_the_paste_cut_it_short() -> 
     assert answered(other_product) == []
     assert answered("restore warning: 'Failed to take snapshot ...' on vm01") == ["OlrBackupFailed"]
     assert answered("restore warning: Failed to take snapshot of the VM") == ["OlrBackupFailed"]
+
+
+def test_a_reading_of_some_of_the_words_casts_no_doubt_on_one_of_all_of_them() -> None:
+    text = "Azure Disk Backup fails: the snapshot data store resource group doesn't exist."
+    assert answered(text) == ["UserErrorSnapshotRGNotFound"]
 
 
 # ----- 6. the workload the paste names breaks ties -----------------------------------------
