@@ -5,8 +5,9 @@ Where no Docker engine answers, one is started by hand (root only) without touch
 network: no bridge, no iptables rules; containers use the host's network. The base image comes
 from ``debootstrap`` (Debian bookworm from the mirror apt uses here, with python3) and is cached as
 a tarball between runs; ``BACKUP_FIX_IMAGE_BASE`` names a ready base instead (e.g.
-``python:3.11-slim`` where a registry is reachable). pip inside the build gets this machine's index
-and CA bundle as BuildKit secrets, so they never reach a layer of the image.
+``python:3.11-slim`` where a registry is reachable). pip in the build stage gets this machine's
+index and CA bundle from a local build base (the base plus /etc/pip.conf, ``BUILD_IMAGE``); the
+runtime stage starts from the plain base, so neither reaches the product image.
 
 Environment: ``BACKUP_FIX_DOCKER`` (client), ``BACKUP_FIX_IMAGE_BASE``, ``BACKUP_FIX_BASE_CACHE``
 (folder of the base tarball), ``BACKUP_FIX_DEBIAN_MIRROR``, ``BACKUP_FIX_IMAGE_CONTEXT`` (build
@@ -223,8 +224,8 @@ def base_image(eng: Engine) -> str:
     return tag
 
 
-def pip_secrets(folder: Path) -> list[str]:
-    """``--secret`` arguments: this machine's pip index and CA bundle, for the pip step only.
+def pip_files(folder: Path) -> None:
+    """``pip.conf`` (and ``pip-ca.pem``) in ``folder``: this machine's pip index and CA bundle.
 
     Only what reaches past this machine goes in: an http(s) index and the CA file; local
     ``file://`` indexes, find-links and constraints mean nothing inside the build.
@@ -242,14 +243,28 @@ def pip_secrets(folder: Path) -> list[str]:
     index = os.environ.get("PIP_INDEX_URL") or config.get("index-url", "")
     if index.startswith(("https://", "http://")):
         lines.append(f"index-url = {index}")
-    args = []
     ca = os.environ.get("PIP_CERT") or config.get("cert") or os.environ.get("REQUESTS_CA_BUNDLE")
     if ca and Path(ca).is_file():
-        lines.append("cert = /run/secrets/pip-ca.pem")
-        args += ["--secret", f"id=pip-ca.pem,src={ca}"]
-    conf = folder / "pip.conf"
-    conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [*args, "--secret", f"id=pip.conf,src={conf}"]
+        lines.append("cert = /etc/pip-ca.pem")
+        shutil.copyfile(ca, folder / "pip-ca.pem")
+    else:
+        (folder / "pip-ca.pem").write_text("", encoding="utf-8")
+    (folder / "pip.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def build_base(eng: Engine, base: str) -> str:
+    """``base`` plus this machine's pip configuration: the build stage's image (BUILD_IMAGE).
+
+    The runtime stage starts from ``base`` itself, so neither file reaches the product image.
+    """
+    tag = f"backup-fix-build-base:{base.rsplit(':', 1)[-1]}"
+    with tempfile.TemporaryDirectory(prefix="bf-build-base-") as tmp:
+        folder = Path(tmp)
+        pip_files(folder)
+        dockerfile = f"FROM {base}\nCOPY pip.conf pip-ca.pem /etc/\n"
+        (folder / "Dockerfile").write_text(dockerfile, encoding="utf-8")
+        eng.run("build", "--network", "none", "-t", tag, str(folder), timeout=600)
+    return tag
 
 
 def build_context() -> Path:
@@ -260,15 +275,14 @@ def build_context() -> Path:
 def build(eng: Engine, tag: str, *, base: str) -> str:
     """``docker build`` of deploy/Dockerfile on ``base``; the build's log."""
     context = build_context()
-    with tempfile.TemporaryDirectory(prefix="bf-secrets-") as tmp:
-        done = eng.run(
-            "build", "--network", "host", "--progress", "plain",
-            "-f", str(context / "deploy" / "Dockerfile"),
-            "--build-arg", f"PYTHON_IMAGE={base}",
-            *pip_secrets(Path(tmp)),
-            "-t", tag, str(context),
-            timeout=1800,
-        )  # fmt: skip
+    done = eng.run(
+        "build", "--network", "host", "--progress", "plain",
+        "-f", str(context / "deploy" / "Dockerfile"),
+        "--build-arg", f"PYTHON_IMAGE={base}",
+        "--build-arg", f"BUILD_IMAGE={build_base(eng, base)}",
+        "-t", tag, str(context),
+        timeout=1800,
+    )  # fmt: skip
     return done.stdout + done.stderr
 
 

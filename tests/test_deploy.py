@@ -198,7 +198,8 @@ def test_the_image_is_slim_multi_stage_non_root_and_hash_locked() -> None:
     assert len(bases) >= 2, "multi-stage: the build tools stay out of the runtime image"
     image = re.search(r"^ARG PYTHON_IMAGE=(python:3\.1[1-9]-slim\S*)$", text, re.MULTILINE)
     assert image is not None
-    assert set(bases) == {"${PYTHON_IMAGE}"}
+    assert re.search(r"^ARG BUILD_IMAGE=\$\{PYTHON_IMAGE\}$", text, re.MULTILINE)
+    assert bases == ["${BUILD_IMAGE}", "${PYTHON_IMAGE}"], "the runtime stage: the plain image"
     assert "--require-hashes" in text
     assert "-r deploy/requirements.lock" in text
     users = re.findall(r"^USER (\S+)$", text, re.MULTILINE)
@@ -265,11 +266,10 @@ def test_the_healthcheck_asks_a_route_the_server_has_on_the_probe_port() -> None
     assert route_paths() >= PROBE_PATHS
 
 
-def test_build_secrets_are_mounted_never_copied() -> None:
+def test_the_dockerfile_builds_without_buildkit_and_without_a_frontend_image() -> None:
     text = dockerfile()
     assert not re.search(r"^# syntax=", text, re.MULTILINE), "a frontend image needs a registry"
-    mounts = re.findall(r"--mount=type=secret,id=([\w.-]+)", text)
-    assert sorted(mounts) == ["pip-ca.pem", "pip.conf"]
+    assert "--mount=" not in text, "az acr build runs the classic builder: no RUN --mount"
     assert not re.search(r"^(COPY|ADD)\b.*(pip\.conf|\.pem|\.crt)", text, re.MULTILINE)
 
 

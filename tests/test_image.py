@@ -81,9 +81,9 @@ def test_the_image_builds_runs_locked_down_answers_slack_and_stops_cleanly(
     assert config["User"] == f"{UID}:{UID}"
     assert config["Entrypoint"] == ["backup-fix"]
     assert set(config["ExposedPorts"]) == {"3000/tcp", "9090/tcp"}
-    # The build's pip configuration and CA bundle were secrets: no layer holds them
+    # The build stage's pip configuration and CA bundle stayed in the build stage
     leftovers = (
-        "import os; print([p for p in ('/etc/pip.conf', '/run/secrets') if os.path.exists(p)])"
+        "import os; print([p for p in ('/etc/pip.conf', '/etc/pip-ca.pem') if os.path.exists(p)])"
     )
     assert in_image(eng, leftovers) == "[]"
 
