@@ -73,6 +73,7 @@ class _Message:
     need: int  # pairs a paste must share to make this a candidate
     length: int  # words, stopwords included: the width of a window in a long paste
     symptom: bool  # a symptom, not a message: weaker evidence
+    weak: bool = False  # a message that cannot name its error alone (see Message.weak)
 
 
 class MessageIndex:
@@ -80,6 +81,7 @@ class MessageIndex:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         raw: list[tuple[Entry, str, str, bool, bool]] = []
+        weak: set[int] = set()  # indices in ``raw`` of weak messages
         for entry in kb.entries:
             for msg in entry.messages:
                 text = clean(msg.text)
@@ -89,9 +91,12 @@ class MessageIndex:
                 head = text.split(" - ", 1)[0]
                 # MARS and DPM print "<message> (ID: 100050) <advice>": the same two parts.
                 head = _MARS_ID.split(head, 1)[0].rstrip()
+                first = len(raw)
                 raw.append((entry, msg.code or entry.code, text, head == text, False))
                 if head != text and len(head) >= 20:
                     raw.append((entry, msg.code or entry.code, head, True, False))
+                if msg.weak:
+                    weak.update(range(first, len(raw)))
             for sym in entry.symptoms:
                 raw.append((entry, entry.code, clean(sym.text), True, True))
         seqs = [[t for t, _, _ in terms(text.lower())] for _, _, text, _, _ in raw]
@@ -137,6 +142,7 @@ class MessageIndex:
                     need,
                     len(seq),
                     symptom,
+                    i in weak,
                 )
             )
 
@@ -171,6 +177,10 @@ class MessageIndex:
             result = _verify(msg, paste, coverage)
             if result is not None:
                 score, span = result
+                if msg.weak and not _beside_code(msg.entry, paste.low):
+                    if not (paste.context and paste.support):
+                        continue  # "Access Is Denied" alone names nothing
+                    score = min(score, SYMPTOM_BACKED)
                 if msg.symptom:
                     backed = paste.context or paste.support
                     score = min(score, SYMPTOM_BACKED if backed else SYMPTOM_ALONE)
@@ -180,6 +190,12 @@ class MessageIndex:
             if verified == MAX_VERIFIED:
                 break
         return found
+
+
+def _beside_code(entry: Entry, low: str) -> bool:
+    """True when the lower-cased paste shows one of the entry's codes (a weak message's anchor)."""
+    codes = [*entry.all_codes, *(a.code for a in entry.aliases), *map(str, entry.numeric_codes)]
+    return any(code.lower() in low for code in codes)
 
 
 def _verify(msg: _Message, paste: Paste, coverage: float) -> tuple[float, tuple[int, int]] | None:

@@ -118,11 +118,16 @@ class DocLink(_Strict):
 
 
 class Message(_Strict):
-    """An error message as the service or the docs word it; ``code`` when it implies one code."""
+    """An error message as the service or the docs word it; ``code`` when it implies one code.
+
+    ``weak``: too short or too common to name the error alone ("Access Is Denied", 拒絕存取); the
+    matcher uses it only beside the entry's code or with strong context.
+    """
 
     text: NonEmpty
     lang: Lang = "en"
     code: Code | None = None
+    weak: bool = False
     note: str = ""
 
 
