@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,10 +15,12 @@ from typing import Any, TextIO
 
 from knowledge import KnowledgeBaseError
 from knowledge.model import WORKLOADS
+from knowledge.wrap import DEFAULT_WIDTH
 
 SAMPLE_PATH = (
     Path(__file__).resolve().parent.parent / "knowledge" / "samples" / "az-backup-job.json"
 )
+MIN_COLUMNS = 20  # narrower than this, wrapping helps nobody
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,8 +161,13 @@ def _diagnose(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         return 2
     analysis = analyse(text)
     families = family_answers(analysis.unknown_codes, text)
-    out.write(render_analysis(analysis, lang=args.lang, families=families))
+    out.write(render_analysis(analysis, lang=args.lang, families=families, width=_columns()))
     return 0
+
+
+def _columns() -> int:
+    """The terminal's width (``COLUMNS`` first), 100 when stdout is not a terminal."""
+    return max(MIN_COLUMNS, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
 def _kb(args: argparse.Namespace, out: TextIO) -> int:

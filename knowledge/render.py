@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 
 from actions.names import action_label, is_remediation
@@ -11,49 +10,65 @@ from knowledge.families import FamilyAnswer
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Analysis, Match, default_matcher
 from knowledge.model import Lang
+from knowledge.wrap import DEFAULT_WIDTH, wrap
 
 _WORDS: dict[Lang, dict[str, str]] = {
     "en": {
-        "matched": "Matched",
-        "causes": "Causes",
-        "steps": "Steps",
+        "matched": 'Matched: "{text}"',
+        "found": "({score_word} {score}, via {via})",
+        "causes": "Causes:",
+        "steps": "Steps:",
         "see": "see",
-        "note": "Note",
-        "docs": "Docs",
-        "actions": "Offered actions",
+        "note": "Note: ",
+        "docs": "Docs:",
+        "link": "{label}: {url}",
+        "actions": "Offered actions:",
         "approval": "needs approval",
-        "related": "Related",
+        "related": "Related:",
         "none": "No known Azure Backup error found in the paste.",
-        "maybe": "Did you mean",
+        "maybe": "Did you mean:",
         "cut": "Note: the paste is longer than 64 KiB; only its first 64 KiB were read.",
         "score": "score",
-        "unknown": "not in the knowledge base yet; what its name tells",
-        "said": "The service said",
-        "operation": "Operation",
-        "start": "Where to start",
-        "search": "Search Microsoft Learn",
+        "unknown": "(not in the knowledge base yet; what its name tells)",
+        "said": 'The service said: "{text}"',
+        "operation": "Operation: {text}",
+        "start": "Where to start:",
+        "search": "Search Microsoft Learn: {url}",
     },
     "zh-TW": {
-        "matched": "比對到的內容",
-        "causes": "原因",
-        "steps": "步驟",
+        "matched": '比對到的內容："{text}"',
+        "found": "({score_word} {score}，比對依據：{via})",
+        "causes": "原因：",
+        "steps": "步驟：",
         "see": "請參閱",
-        "note": "附註",
-        "docs": "文件",
-        "actions": "可用的動作",
+        "note": "附註：",
+        "docs": "文件：",
+        "link": "{label}：{url}",
+        "actions": "可用的動作：",
         "approval": "需核准",
-        "related": "相關錯誤",
+        "related": "相關錯誤：",
         "none": "在貼上的內容中找不到已知的 Azure 備份錯誤。",
-        "maybe": "您是否要找",
+        "maybe": "您是否要找：",
         "cut": "附註：貼上的內容超過 64 KiB，只讀取了前 64 KiB。",
         "score": "分數",
-        "unknown": "這個錯誤碼還不在知識庫中；從它的名稱可以看出",
-        "said": "服務的訊息",
-        "operation": "作業",
-        "start": "可以從這裡開始",
-        "search": "在 Microsoft Learn 搜尋",
+        "unknown": "(這個錯誤碼還不在知識庫中；從它的名稱可以看出)",
+        "said": '服務的訊息："{text}"',
+        "operation": "作業：{text}",
+        "start": "可以從這裡開始：",
+        "search": "在 Microsoft Learn 搜尋：{url}",
     },
 }
+# How a match was found (Match.via), in words.
+_VIA: dict[str, dict[Lang, str]] = {
+    "code": {"en": "error code", "zh-TW": "錯誤碼"},
+    "alias": {"en": "another name of the code", "zh-TW": "錯誤碼的別名"},
+    "fuzzy_code": {"en": "a code spelled differently", "zh-TW": "拼寫略有不同的錯誤碼"},
+    "truncated_code": {"en": "a cut-off code", "zh-TW": "被截斷的錯誤碼"},
+    "numeric_code": {"en": "numeric error code", "zh-TW": "數字錯誤碼"},
+    "message": {"en": "error message", "zh-TW": "錯誤訊息"},
+    "symptom": {"en": "described symptom", "zh-TW": "描述的症狀"},
+}
+RULE = "=" * 78
 
 
 def render_analysis(
@@ -62,114 +77,117 @@ def render_analysis(
     lang: Lang | None = None,
     kb: KnowledgeBase | None = None,
     families: Sequence[FamilyAnswer] = (),
+    width: int = DEFAULT_WIDTH,
 ) -> str:
-    """The full terminal reply for one paste, in ``lang`` (default: the paste's, else English).
+    """The full terminal reply for one paste, in ``lang`` (default: the paste's, else English),
+    wrapped at ``width`` columns.
 
     Known errors first, then ``families``: what the paste's unknown codes' names tell.
     """
     lang = lang or analysis.lang or "en"
     kb = kb or default_matcher().kb
     w = _WORDS[lang]
+    rule = RULE[:width]
     out: list[str] = []
     if analysis.truncated:
-        out.append(w["cut"])
+        out += wrap(w["cut"], width)
     if not analysis.matches:
         if families:
             for i, family in enumerate(families):
-                out += [*(["", "=" * 78] if i else []), *render_family(family, lang)]
+                out += [*(["", rule] if i else []), *render_family(family, lang, width=width)]
             out.append("")
         else:
-            out.append(w["none"])
+            out += wrap(w["none"], width)
         if analysis.suggestions:
-            out.append(f"{w['maybe']}:")
-            out += [
-                f"  - {m.code}: {m.entry.title.get(lang)} ({w['score']} {m.score})"
-                for m in analysis.suggestions
-            ]
+            out.append(w["maybe"])
+            for m in analysis.suggestions:
+                line = f"{m.code}: {m.entry.title.get(lang)} ({w['score']} {m.score})"
+                out += wrap(line, width, prefix="  - ")
         return "\n".join(out) + "\n"
     for i, m in enumerate(analysis.matches):
         if i:
-            out.append("\n" + "=" * 78)
-        out += render_match(m, kb, lang)
+            out += ["", rule]
+        out += render_match(m, kb, lang, width=width)
     for family in families:
-        out += ["", "=" * 78, *render_family(family, lang)]
+        out += ["", rule, *render_family(family, lang, width=width)]
     return "\n".join(out) + "\n"
 
 
-def render_family(answer: FamilyAnswer, lang: Lang) -> list[str]:
+def render_family(answer: FamilyAnswer, lang: Lang, *, width: int = DEFAULT_WIDTH) -> list[str]:
     """The lines for a code the knowledge base does not know: its family and the paste's words."""
     w = _WORDS[lang]
     family = answer.family
-    out = [f"{answer.code} - {family.title.get(lang)}", f"({w['unknown']})"]
+    out = [*wrap(f"{answer.code} - {family.title.get(lang)}", width), *wrap(w["unknown"], width)]
     if answer.message:
-        out.append(f'{w["said"]}: "{answer.message}"')
+        out += wrap(w["said"].format(text=answer.message), width)
     if answer.operation:
-        out.append(f"{w['operation']}: {answer.operation}")
-    out += ["", *_wrap(family.explanation.get(lang), lang)]
+        out += wrap(w["operation"].format(text=answer.operation), width)
+    out += ["", *wrap(family.explanation.get(lang), width)]
     if family.steps:
-        out += ["", f"{w['start']}:"]
-        out += [
-            line
-            for n, s in enumerate(family.steps, 1)
-            for line in _wrap(s.get(lang), lang, f"  {n}. ")
-        ]
-    return [*out, "", f"{w['search']}: {answer.search_url(lang)}"]
+        out += ["", w["start"]]
+        for n, s in enumerate(family.steps, 1):
+            out += wrap(s.get(lang), width, prefix=f"  {n}. ")
+    return [*out, "", *wrap(w["search"].format(url=answer.search_url(lang)), width)]
 
 
-def render_match(m: Match, kb: KnowledgeBase, lang: Lang) -> list[str]:
+def render_match(
+    m: Match, kb: KnowledgeBase, lang: Lang, *, width: int = DEFAULT_WIDTH
+) -> list[str]:
     """The lines for one matched error."""
     a = compose(m.entry, kb, lang, code=m.code)
     w = _WORDS[lang]
-    out = [f"{a.code} - {a.title}", f"({w['score']} {m.score}, via {m.via})"]
+    via = _VIA.get(m.via, {}).get(lang, m.via)
+    out = [
+        *wrap(f"{a.code} - {a.title}", width),
+        *wrap(w["found"].format(score_word=w["score"], score=m.score, via=via), width),
+    ]
     if m.excerpt:
-        out.append(f'{w["matched"]}: "{_short(m.excerpt, 160)}"')
-    out += ["", *_wrap(a.summary, lang)]
+        out += wrap(w["matched"].format(text=_short(m.excerpt, 160)), width)
+    out += ["", *wrap(a.summary, width)]
     if a.causes:
-        out += ["", f"{w['causes']}:"]
-        out += [line for n, c in enumerate(a.causes, 1) for line in _wrap(c, lang, f"  {n}. ")]
+        out += ["", w["causes"]]
+        for n, cause in enumerate(a.causes, 1):
+            out += wrap(cause, width, prefix=f"  {n}. ")
     if a.steps:
-        out += ["", f"{w['steps']}:"]
-        out += _steps(a.steps, lang, w)
+        out += ["", w["steps"], *_steps(a.steps, w, width)]
     for section in a.sections:
-        out += ["", f"[{section.title}]"]
+        out += ["", *wrap(f"[{section.title}]", width)]
         if section.summary:
-            out += _wrap(section.summary, lang, "  ")
-        out += _steps(section.steps, lang, w)
-        out += [line for note in section.notes for line in _wrap(note, lang, f"  {w['note']}: ")]
+            out += wrap(section.summary, width, prefix="  ")
+        out += _steps(section.steps, w, width)
+        for note in section.notes:
+            out += wrap(note, width, prefix=f"  {w['note']}")
         if section.link:
-            out.append(f"  {section.link.url}")
-    out += [line for note in a.notes for line in _wrap(note, lang, f"{w['note']}: ")]
-    out += _footer(a, lang, w)
-    return out
+            out += wrap(section.link.url, width, prefix="  ")
+    for note in a.notes:
+        out += wrap(note, width, prefix=w["note"])
+    return out + _footer(a, lang, w, width)
 
 
-def _footer(a: Answer, lang: Lang, w: dict[str, str]) -> list[str]:
-    out = ["", f"{w['docs']}:"] + [f"  {link.label}: {link.url}" for link in a.links]
+def _footer(a: Answer, lang: Lang, w: dict[str, str], width: int) -> list[str]:
+    out = ["", w["docs"]]
+    for link in a.links:
+        out += wrap(w["link"].format(label=link.label, url=link.url), width, prefix="  ")
     names = [*a.diagnostics, *a.remediations]
     if names:
-        out += ["", f"{w['actions']}:"]
+        out += ["", w["actions"]]
         for name in names:
             flag = f" ({w['approval']})" if is_remediation(name) else ""
-            out.append(f"  - {action_label(name, lang)} [{name}]{flag}")
+            out += wrap(f"{action_label(name, lang)} [{name}]{flag}", width, prefix="  - ")
     if a.related:
-        out += ["", f"{w['related']}:"] + [f"  - {link.label}" for link in a.related]
-    return [*out, "", a.credit]
+        out += ["", w["related"]]
+        for related in a.related:
+            out += wrap(related.label, width, prefix="  - ")
+    return [*out, "", *wrap(a.credit, width)]
 
 
-def _steps(steps: list[AnswerStep], lang: Lang, w: dict[str, str]) -> list[str]:
+def _steps(steps: list[AnswerStep], w: dict[str, str], width: int) -> list[str]:
     out: list[str] = []
     for n, step in enumerate(steps, 1):
-        out += _wrap(step.text, lang, f"  {n}. ")
+        out += wrap(step.text, width, prefix=f"  {n}. ")
         if step.see is not None:
-            out.append(f"     -> {w['see']} [{step.see.label}]")
+            out += wrap(f"{w['see']} [{step.see.label}]", width, prefix="     -> ")
     return out
-
-
-def _wrap(text: str, lang: Lang, prefix: str = "") -> list[str]:
-    if lang != "en":  # CJK glyphs are double width; leave line breaking to the terminal
-        return [prefix + text]
-    indent = " " * len(prefix)
-    return textwrap.wrap(text, 100, initial_indent=prefix, subsequent_indent=indent) or [prefix]
 
 
 def _short(text: str, limit: int) -> str:
