@@ -7,15 +7,20 @@ import argparse
 import re
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy import URL, create_engine, inspect, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from actions.ledger import Ledger
-from actions.store import Store, StoreError, open_store
+from actions.store import Store, StoreError, normalise_url, open_store, schema_version
 from bot.blocks.actions import audit_line
 from bot.settings import SettingsError, load_settings
 
 _AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+EMPTY_URL = "sqlite://"  # what a read sees before anything was recorded: nothing, in memory
 
 
 def parse_since(raw: str, *, now: datetime | None = None) -> datetime:
@@ -56,22 +61,66 @@ def audit_command(args: argparse.Namespace, out: TextIO) -> int:
                 return 1
             out.write("audit trail intact\n")
             return 0
+        shown = False
         for record in ledger.records(since=since):
             out.write(audit_line(record) + "\n")
+            shown = True
+        if not shown:
+            out.write(_nothing(ledger, since))
         return 0
     finally:
         store.close()
 
 
 def configured_store() -> Store | str:
-    """The store BACKUP_FIX_DATABASE_URL names, migrated; or the one line saying what is wrong."""
+    """The store BACKUP_FIX_DATABASE_URL names, to read; or the one line saying what is wrong."""
     try:
         settings = load_settings()
-        return open_store(settings.database_url)
+        return reading_store(settings.database_url)
     except SettingsError as exc:
         return str(exc)
     except StoreError as exc:
         return f"BACKUP_FIX_DATABASE_URL: {exc}"
+
+
+def reading_store(url: str) -> Store:
+    """Our store at ``url`` (brought up to date, as ``serve`` would); an empty one in memory when
+    there is none yet: a read never creates a database file or tables."""
+    return open_store(url) if _holds_our_tables(url) else open_store(EMPTY_URL)
+
+
+def _holds_our_tables(url: str) -> bool:
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_file(parsed)
+        if path is not None and not path.is_file():
+            return False  # connecting would create it
+        engine = create_engine(parsed)  # no pragmas: a database that is not ours stays as it is
+    else:
+        engine = create_engine(parsed, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            return inspect(conn).has_table(schema_version.name)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read: {type(exc).__name__}: {exc.args[0]}") from exc
+    finally:
+        engine.dispose()
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names; None for an in-memory database."""
+    database = url.database or ""
+    if url.query.get("uri") in ("true", "1"):
+        if url.query.get("mode") == "memory":
+            return None
+        database = database.removeprefix("file:")
+    return None if database in ("", ":memory:") else Path(database)
+
+
+def _nothing(ledger: Ledger, since: datetime | None) -> str:
+    if since is not None and next(iter(ledger.records()), None) is not None:
+        return f"No audit records since {since:%Y-%m-%d %H:%M} UTC.\n"
+    return "No audit records yet.\n"
 
 
 def _fail(line: str) -> int:

@@ -5,20 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
+from sqlalchemy import select
+
+from actions.store import Store, feedback, unmatched_pastes
 from bot.audit_cli import configured_store, parse_since
 from bot.settings import load_settings
 from bot.unmatched_store import unmatched_since, votes_since
 from knowledge.coverage import ZH_SOURCES, UnknownCode, WorkloadCoverage
 from knowledge.loader import load_kb
 from knowledge.report import Group, Report, build_report
+from knowledge.wrap import DEFAULT_WIDTH, wrap
 
 DEFAULT_SINCE = "7d"
-WIDTH = 100
+WIDTH = DEFAULT_WIDTH
 
 
 def report_command(args: argparse.Namespace, out: TextIO) -> int:
@@ -35,13 +38,33 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
         kb = load_kb(load_settings().kb_dir)  # the one the bot serves; a defect exits 1 (main)
         rows, votes = unmatched_since(store, since), votes_since(store, since)
         report = build_report(since, rows, votes, kb=kb)
+        ever = report.unmatched_total or report.votes or _recorded_anything(store)
     finally:
         store.close()
     if args.json:
         out.write(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")
+    elif not (report.unmatched_total or report.votes or report.unknown):
+        out.write(_nothing_line(report, recorded=bool(ever)))
+        if report.coverage:
+            out.write("\n" + "\n".join(_coverage_lines(report.coverage)) + "\n")
     else:
         out.write(render_text(report))
     return 0
+
+
+def _recorded_anything(store: Store) -> bool:
+    """True when the store holds any unmatched paste or vote, of any age."""
+    with store.engine.connect() as conn:
+        return any(
+            conn.execute(select(table.c.id).limit(1)).first() is not None
+            for table in (unmatched_pastes, feedback)
+        )
+
+
+def _nothing_line(report: Report, *, recorded: bool) -> str:
+    if recorded:
+        return f"Nothing recorded since {_day(report.since)} UTC.\n"
+    return "Nothing recorded yet.\n"
 
 
 def _best(group: Group) -> dict[str, Any] | None:
@@ -130,9 +153,7 @@ def render_text(report: Report) -> str:
         channels = len({r.channel for r in g.rows})
         lines.append(f"  {n:>2}. {g.count}x  {hint}  {channels} channel(s)  {seen}")
         for example in g.examples():
-            wrapped = textwrap.wrap(example, WIDTH - 8) or [""]
-            lines.append("      > " + wrapped[0])
-            lines.extend("        " + more for more in wrapped[1:])
+            lines += wrap(example, WIDTH, prefix="      > ", indent="        ")
     lines += ["", *_unknown_lines(report.unknown)]
     lines += ["", 'Feedback (most "didn\'t help" first):']
     if not report.votes:
@@ -177,9 +198,7 @@ def _coverage_lines(workloads: Sequence[WorkloadCoverage]) -> list[str]:
         parts += [("with diagnostics/remediations", w.with_actions)]
         for name, codes in parts:
             listed = ", ".join(codes) if codes else "none"
-            wrapped = textwrap.wrap(f"{name} ({len(codes)}): {listed}", WIDTH - 4) or [""]
-            lines.append("    " + wrapped[0])
-            lines.extend("      " + more for more in wrapped[1:])
+            lines += wrap(f"{name} ({len(codes)}): {listed}", WIDTH, prefix="    ", indent="      ")
     return lines
 
 
