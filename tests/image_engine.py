@@ -148,7 +148,16 @@ def engine() -> Iterator[Engine]:
             except subprocess.TimeoutExpired:
                 daemon.kill()
                 daemon.wait(10)
+            _unmount_below(run_dir)
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _unmount_below(folder: Path) -> None:
+    """Unmount what dockerd left mounted under ``folder`` (its network namespace file)."""
+    mounts = Path("/proc/mounts").read_text(errors="replace").splitlines()
+    targets = [line.split()[1] for line in mounts if len(line.split()) > 1]
+    for target in sorted((t for t in targets if t.startswith(f"{folder}/")), reverse=True):
+        subprocess.run(["umount", "-l", target], check=False, capture_output=True, timeout=30)
 
 
 def debian_mirror() -> str:
