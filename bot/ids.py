@@ -12,6 +12,8 @@ SHARE: Final = "backup_fix.share"
 OPEN_ENTRY: Final = "backup_fix.open"
 FEEDBACK_HELPED: Final = "backup_fix.feedback.helped"
 FEEDBACK_NOT_HELPED: Final = "backup_fix.feedback.not_helped"
+DETAILS: Final = "backup_fix.details"  # the rest of one answer, posted in its thread
+MORE: Final = "backup_fix.more"  # the answers of a paste beyond the first three
 
 # Diagnostics and remediations (issue 4): the action name follows the prefix.
 DIAGNOSE_PREFIX: Final = "backup_fix.diagnose."

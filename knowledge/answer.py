@@ -156,3 +156,31 @@ def _doc_url(link: DocLink, kb: KnowledgeBase, lang: Lang) -> str:
 def _doc_link(link: DocLink, kb: KnowledgeBase, lang: Lang) -> Link:
     article = kb.articles[link.article]
     return Link(article.title.get(lang), article.url(lang, link.anchor))
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What an answer says beyond its first screen (title, summary, steps): read on request.
+
+    Slack posts it under "Show details"; ``backup-fix diagnose`` prints it after the steps.
+    """
+
+    causes: list[str]
+    sections: list[AnswerSection]
+    notes: list[str]
+    related: list[Link]
+    links: list[Link]
+    credit: str
+
+
+def details(answer: Answer) -> Details:
+    """The details of ``answer``: its causes, the shared sections with their steps, notes,
+    related errors and links; the one source for the terminal and for "Show details"."""
+    return Details(
+        causes=answer.causes,
+        sections=answer.sections,
+        notes=answer.notes,
+        related=answer.related,
+        links=answer.links,
+        credit=answer.credit,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from actions.names import action_label, is_remediation
-from knowledge.answer import Answer, AnswerStep, compose
+from knowledge.answer import Answer, AnswerStep, Details, compose, details
 from knowledge.families import FamilyAnswer
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Analysis, Match, default_matcher
@@ -144,13 +144,14 @@ def render_match(
     if m.excerpt:
         out += wrap(w["matched"].format(text=_short(m.excerpt, 160)), width)
     out += ["", *wrap(a.summary, width)]
-    if a.causes:
-        out += ["", w["causes"]]
-        for n, cause in enumerate(a.causes, 1):
-            out += wrap(cause, width, prefix=f"  {n}. ")
-    if a.steps:
+    if a.steps:  # the first screen, as in Slack; then the details, as under "Show details"
         out += ["", w["steps"], *_steps(a.steps, w, width)]
-    for section in a.sections:
+    d = details(a)
+    if d.causes:
+        out += ["", w["causes"]]
+        for n, cause in enumerate(d.causes, 1):
+            out += wrap(cause, width, prefix=f"  {n}. ")
+    for section in d.sections:
         out += ["", *wrap(f"[{section.title}]", width)]
         if section.summary:
             out += wrap(section.summary, width, prefix="  ")
@@ -159,14 +160,14 @@ def render_match(
             out += wrap(note, width, prefix=f"  {w['note']}")
         if section.link:
             out += wrap(section.link.url, width, prefix="  ")
-    for note in a.notes:
+    for note in d.notes:
         out += wrap(note, width, prefix=w["note"])
-    return out + _footer(a, lang, w, width)
+    return out + _footer(a, d, lang, w, width)
 
 
-def _footer(a: Answer, lang: Lang, w: dict[str, str], width: int) -> list[str]:
+def _footer(a: Answer, d: Details, lang: Lang, w: dict[str, str], width: int) -> list[str]:
     out = ["", w["docs"]]
-    for link in a.links:
+    for link in d.links:
         out += wrap(w["link"].format(label=link.label, url=link.url), width, prefix="  ")
     names = [*a.diagnostics, *a.remediations]
     if names:
@@ -174,11 +175,11 @@ def _footer(a: Answer, lang: Lang, w: dict[str, str], width: int) -> list[str]:
         for name in names:
             flag = f" ({w['approval']})" if is_remediation(name) else ""
             out += wrap(f"{action_label(name, lang)} [{name}]{flag}", width, prefix="  - ")
-    if a.related:
+    if d.related:
         out += ["", w["related"]]
-        for related in a.related:
+        for related in d.related:
             out += wrap(related.label, width, prefix="  - ")
-    return [*out, "", *wrap(a.credit, width)]
+    return [*out, "", *wrap(d.credit, width)]
 
 
 def _steps(steps: list[AnswerStep], w: dict[str, str], width: int) -> list[str]:

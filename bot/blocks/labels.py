@@ -24,6 +24,13 @@ LABELS: Final[dict[str, dict[Lang, str]]] = {
     "helped": {"en": "Helped", "zh-TW": "有幫助"},
     "not_helped": {"en": "Didn't help", "zh-TW": "沒有幫助"},
     "share": {"en": "Share in channel", "zh-TW": "分享到頻道"},
+    "show_details": {"en": "Show details", "zh-TW": "顯示詳細資訊"},
+    "details_title": {"en": "Details: {code}", "zh-TW": "詳細資訊：{code}"},
+    "show_more": {"en": "Show {count} more", "zh-TW": "再顯示 {count} 個"},
+    "more_found": {
+        "en": "Also in this paste ({count}): {codes}",
+        "zh-TW": "這段內容中的其他錯誤 ({count})：{codes}",
+    },
     "did_you_mean": {
         "en": "No exact match. Did you mean:",
         "zh-TW": "沒有完全符合的錯誤。您要找的是不是：",
