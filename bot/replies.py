@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks import Reply, answer_replies
+from bot.blocks.text import escape
 from bot.listeners import Deps
 from bot.logging import new_ref
 from bot.observe import counted
@@ -161,8 +162,9 @@ def post_private(
     deps: Deps, client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None
 ) -> bool:
     """An ephemeral message only ``user`` sees (refusals); True when Slack took it."""
+    said = escape(text)  # sentences carry names from pastes and Azure
     post = partial(
-        client.chat_postEphemeral, channel=channel, user=user, text=text, thread_ts=thread_ts
+        client.chat_postEphemeral, channel=channel, user=user, text=said, thread_ts=thread_ts
     )
     if slack_call(deps, "chat.postEphemeral", post) is None:
         return False

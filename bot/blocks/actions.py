@@ -72,18 +72,16 @@ def pick_vm_reply(items: Sequence[ProtectedVm], code: str | None, *, lang: Lang 
         for i in items[:MAX_OPTIONS]
     ]
     if not options:
-        text = label("pick_none", lang)
-        return Reply(text=text, blocks=[section(escape(text), "pick_vm_none")])
-    text = label("pick_text", lang)
+        text = tr("pick_none", lang)
+        return Reply(text=text, blocks=[section(text, "pick_vm_none")])
+    text = tr("pick_text", lang)
     select = {
         "type": "static_select",
         "action_id": ids.PICK_VM,
         "placeholder": {"type": "plain_text", "text": label("pick_placeholder", lang)},
         "options": options,
     }
-    return Reply(
-        text=text, blocks=[section(escape(text), "pick_vm_text"), *actions([select], "pick_vm")]
-    )
+    return Reply(text=text, blocks=[section(text, "pick_vm_text"), *actions([select], "pick_vm")])
 
 
 def chosen_reply(item: ProtectedVm, user: str | None, *, lang: Lang = "en") -> Reply:
@@ -99,7 +97,8 @@ def chosen_reply(item: ProtectedVm, user: str | None, *, lang: Lang = "en") -> R
         health=escape(item.health_status or "?"),
         last=escape(item.last_backup_status or "?"),
     )
-    return Reply(text=label("chosen_text", lang).format(vm=name), blocks=[section(text, "vm")])
+    said = escape(label("chosen_text", lang), markup=True).format(vm=escape(name))
+    return Reply(text=said, blocks=[section(text, "vm")])
 
 
 def report_reply(
@@ -178,7 +177,9 @@ def card_blocks(
 def card_text(request: ApprovalRequest, *, lang: Lang = "en") -> str:
     """The card's fallback text (notifications)."""
     action = action_label(request.action, lang)
-    return label("card_text", lang).format(action=action, id=request.id)
+    return escape(label("card_text", lang), markup=True).format(
+        action=escape(action), id=escape(request.id)
+    )
 
 
 def outcome_reply(request: ApprovalRequest, outcome: Outcome, *, lang: Lang = "en") -> Reply:
@@ -194,14 +195,14 @@ def outcome_reply(request: ApprovalRequest, outcome: Outcome, *, lang: Lang = "e
     blocks = text_blocks("\n".join(lines), "outcome")
     if outcome.correlation_id:
         blocks.append(context(tr("correlation", lang, id=escape(outcome.correlation_id)), "corr"))
-    return Reply(text=cut_mrkdwn(f"{action}: {outcome.summary}", MAX_TEXT), blocks=blocks)
+    said = f"{escape(action)}: {escape(outcome.summary)}"
+    return Reply(text=cut_mrkdwn(said, MAX_TEXT), blocks=blocks)
 
 
 def notice_reply(text: str, name: str = "notice") -> Reply:
     """A one-section message (refusals, failures, job status); ``text`` is raw."""
-    return Reply(
-        text=shorten(text, MAX_TEXT), blocks=[section(escape(shorten(text, MAX_TEXT)), name)]
-    )
+    said = cut_mrkdwn(escape(text), MAX_TEXT)
+    return Reply(text=said, blocks=[section(said, name)])
 
 
 def audit_reply(records: Sequence[AuditRecord], *, lang: Lang = "en") -> Reply:
@@ -211,7 +212,8 @@ def audit_reply(records: Sequence[AuditRecord], *, lang: Lang = "en") -> Reply:
     lines = [escape(audit_line(r, lang=lang)) for r in records]
     title = label("audit_title", lang)
     return Reply(
-        text=title, blocks=[header(title, "audit"), *text_blocks("\n".join(lines), "records")]
+        text=escape(title, markup=True),
+        blocks=[header(title, "audit"), *text_blocks("\n".join(lines), "records")],
     )
 
 

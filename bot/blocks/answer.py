@@ -46,7 +46,7 @@ def answer_unit(
     head.append(header(f"{answer.code}: {answer.title}"))
     if excerpt and excerpt.strip():
         head.append(context(f"{tr('matched', lang)} {code_span(excerpt)}", "matched"))
-    head += text_blocks(escape(answer.summary), "summary", more=more)
+    head += text_blocks(escape(answer.summary, markup=True), "summary", more=more)
     unit = Unit(text=escape(f"{answer.code}: {answer.title}"), groups=[head])
 
     def part(lines: list[str], name: str) -> None:
@@ -55,14 +55,16 @@ def answer_unit(
 
     titles = {s.title for s in answer.sections}
     if answer.causes:
-        part([tr("causes", lang), *(f"• {escape(c)}" for c in answer.causes)], "causes")
+        causes = [f"• {escape(c, markup=True)}" for c in answer.causes]
+        part([tr("causes", lang), *causes], "causes")
     if answer.steps:
         steps = _steps(answer.steps, titles, offered, lang)
         part([tr("steps", lang), *steps], "steps")
     for n, sec in enumerate(answer.sections):
         part(_section_lines(sec, titles, offered, lang), f"cause{n}")
     if answer.notes:
-        part([tr("notes", lang), *(f"• {escape(note)}" for note in answer.notes)], "notes")
+        notes = [f"• {escape(note, markup=True)}" for note in answer.notes]
+        part([tr("notes", lang), *notes], "notes")
     if answer.related:
         related = [f"• {link(r.url, r.label)}" for r in answer.related]
         part([tr("related", lang), *related], "related")
@@ -71,7 +73,7 @@ def answer_unit(
         docs = [tr("docs", lang), *(f"• {link(x.url, x.label)}" for x in answer.links)]
         tail += text_blocks("\n".join(docs), "docs")
     if answer.credit:
-        tail.append(context(escape(answer.credit), "credit"))
+        tail.append(context(escape(answer.credit, markup=True), "credit"))
     tail += actions(_action_buttons(entry_code, offered, lang), "actions")
     tail += actions(_feedback_buttons(entry_code, paste_hash, lang), "feedback")
     unit.groups.append(tail)
@@ -100,14 +102,15 @@ def _steps(
 ) -> list[str]:
     lines = []
     for n, step in enumerate(steps, 1):
-        line = f"{n}. {escape(step.text)}"
+        line = f"{n}. {escape(step.text, markup=True)}"
         if step.see is not None:
             if step.see.label in titles:
-                line += " " + tr("see_below", lang, title=escape(step.see.label))
+                line += " " + tr("see_below", lang, title=escape(step.see.label, markup=True))
             elif step.see.url:
                 line += " " + tr("see_link", lang, link=link(step.see.url, step.see.label))
         if step.action in offered:
-            line += " " + tr("use_button", lang, label=escape(action_label(step.action, lang)))
+            said = escape(action_label(step.action, lang), markup=True)
+            line += " " + tr("use_button", lang, label=said)
         lines.append(line)
     return lines
 
@@ -115,9 +118,9 @@ def _steps(
 def _section_lines(
     sec: AnswerSection, titles: set[str], offered: dict[str, str], lang: Lang
 ) -> list[str]:
-    lines = [f"*{escape(sec.title)}*"]
+    lines = [f"*{escape(sec.title, markup=True)}*"]
     if sec.summary:
-        lines.append(escape(sec.summary))
+        lines.append(escape(sec.summary, markup=True))
     lines += _steps(sec.steps, titles - {sec.title}, offered, lang)
     lines += [f"• {escape(note)}" for note in sec.notes]
     if sec.link is not None:

@@ -24,7 +24,7 @@ def list_replies(kb: KnowledgeBase, lang: Lang) -> list[Reply]:
         url = article.url(lang)
         lines = [f"*{link(url, article.title.get(lang))}*"]
         lines += [
-            f"• `{escape(e.code)}` {escape(e.title.get(lang))}"
+            f"• `{escape(e.code)}` {escape(e.title.get(lang), markup=True)}"
             for e in sorted(entries, key=lambda e: e.code.casefold())
         ]
         more = link(url, tr("more", lang))

@@ -22,14 +22,26 @@ MAX_EXCERPT: Final = 200
 ELLIPSIS: Final = "…"
 
 
-def escape(text: str) -> str:
-    """``text`` with the three characters mrkdwn treats as control characters escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# A formatting mark at a word's edge can open or close bold, italic, strike or code; one inside a
+# word (vm_prod_01, PROGRA~1) cannot, so those stay as typed and can still be copied.
+_EDGE_MARK = re.compile(r"(?<![^\W_])[*_~`]|[*_~`](?![^\W_])")
+_LOOKALIKE: Final = {"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "'"}
+
+
+def escape(text: str, *, markup: bool = False) -> str:
+    """``text`` made inert for mrkdwn: the one escaping every string the bot sends goes through.
+
+    ``&``, ``<`` and ``>`` become entities, so no mention, broadcast or link can come through;
+    formatting marks at a word's edge become look-alikes unless ``markup`` says the text is our
+    own reviewed wording (labels, the knowledge base), whose marks are meant.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text if markup else _EDGE_MARK.sub(lambda m: _LOOKALIKE[m[0]], text)
 
 
 def tr(key: str, lang: Lang, **values: str) -> str:
     """The escaped label ``key`` in ``lang``, its placeholders filled with (escaped) ``values``."""
-    template = escape(label(key, lang))
+    template = escape(label(key, lang), markup=True)
     return template.format(**values) if values else template
 
 
@@ -59,12 +71,12 @@ def code_span(user_text: str, limit: int = MAX_EXCERPT) -> str:
     """User text as a one-line inline code span: whitespace folded, shortened, escaped."""
     # A backtick inside would close the span early, so it becomes a look-alike quote.
     flat = re.sub(r"\s+", " ", user_text).strip().replace("`", "'")
-    return f"`{escape(shorten(flat, limit))}`"
+    return f"`{escape(shorten(flat, limit), markup=True)}`"  # marks do not format in code
 
 
 def link(url: str, text: str) -> str:
     """A mrkdwn link ``<url|text>``; ``text`` is raw and gets escaped."""
-    return f"<{escape(url)}|{escape(text)}>"
+    return f"<{escape(url, markup=True)}|{escape(text)}>"
 
 
 def value(data: dict[str, Any]) -> str:

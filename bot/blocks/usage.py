@@ -48,7 +48,7 @@ def suggestions_reply(suggestions: Sequence[Match], lang: Lang) -> Reply:
         return no_match_reply(lang)
     blocks: list[Block] = [section(tr("did_you_mean", lang), "did_you_mean")]
     for n, m in enumerate(unique):
-        title = escape(m.entry.title.get(lang))
+        title = escape(m.entry.title.get(lang), markup=True)
         row = section(cut_mrkdwn(f"`{escape(m.code)}` {title}", MAX_TEXT), f"open{n}")
         row["accessory"] = button(m.code, ids.OPEN_ENTRY, m.entry.code)
         blocks.append(row)
