@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 from knowledge.codes import CodeIndex
 from knowledge.compete import ANSWER_MARGIN, ANSWER_SCORE, compete
+from knowledge.describe import DescriptionIndex, describes
 from knowledge.evidence import Evidence, Paste
 from knowledge.lang import detect_lang
-from knowledge.loader import KnowledgeBase, load_kb
+from knowledge.loader import KnowledgeBase
 from knowledge.messages import MessageIndex, content
 from knowledge.model import Entry, Lang
 from knowledge.numeric import NumericIndex
@@ -82,6 +83,11 @@ class Matcher:
         self.numbers = NumericIndex(kb)
         self.messages = MessageIndex(kb)
 
+    @cached_property
+    def descriptions(self) -> DescriptionIndex:
+        """Every entry's own words for pastes that only describe an error (built on first use)."""
+        return DescriptionIndex(self.kb)
+
     def match(
         self,
         text: str,
@@ -134,6 +140,9 @@ class Matcher:
         paste = prepare(text)
         codes, unknown = self.codes.read(paste)
         evidence = codes + self.numbers.evidence(paste) + self.messages.evidence(paste)
+        # Nothing names the error (not even a code we don't know): how the paste describes it.
+        if describes(paste) and not unknown and all(e.score < ANSWER_SCORE for e in evidence):
+            evidence += self.descriptions.evidence(paste, evidence)
         winners, losers = compete(evidence, paste)
         return (
             [_to_match(ev, paste.disp) for ev in winners],
@@ -169,8 +178,10 @@ def _to_match(ev: Evidence, disp: str) -> Match:
 
 @cache
 def default_matcher() -> Matcher:
-    """The matcher over the shipped knowledge base, built once."""
-    return Matcher(load_kb())
+    """The matcher over the shipped knowledge base, built once (read from the cache when fresh)."""
+    from knowledge.kbcache import cached_matcher  # here: kbcache imports this module
+
+    return cached_matcher()
 
 
 _BY_KB: dict[int, tuple[KnowledgeBase, Matcher]] = {}
