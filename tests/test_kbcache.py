@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.kbcache import cache_dir, cached_matcher
 from knowledge.errors import KnowledgeBaseError
+from knowledge.kbcache import cache_dir, cached_matcher
 from knowledge.loader import DATA_DIR
 
 PASTE = "Backup failed: UserErrorGuestAgentStatusUnavailable on vm-01"
@@ -44,7 +44,7 @@ def test_an_edited_entry_makes_a_new_copy(kb_copy: Path, tmp_path: Path) -> None
     entry = next((kb_copy / "entries").glob("*/UserErrorGuestAgentStatusUnavailable.yaml"))
     text = entry.read_text(encoding="utf-8")
     entry.write_text(text.replace("code: UserErrorGuestAgentStatusUnavailable", "code: X"))
-    with pytest.raises(KnowledgeBaseError, match="field .code."):
+    with pytest.raises(KnowledgeBaseError, match=r"field .code."):
         cached_matcher(kb_copy, folder=cache)  # the defect surfaces: the old copy is not used
 
 
