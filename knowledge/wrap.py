@@ -13,7 +13,8 @@ import unicodedata
 DEFAULT_WIDTH = 100
 
 # No line starts with these ...
-_NO_BREAK_BEFORE = frozenset("，。、：；！？）」』】〉》〕｝〗〙〛％…‥・ー～,.:;!?)]}%'\"”’")
+# (ASCII quotes open as often as they close: they bind to neither side.)
+_NO_BREAK_BEFORE = frozenset("，。、：；！？）」』】〉》〕｝〗〙〛％…‥・ー～,.:;!?)]}%”’")
 # ... and none ends with these.
 _NO_BREAK_AFTER = frozenset("（「『【〈《〔｛〖〘〚([{“‘")
 _SPACES = re.compile(r"\s+")
