@@ -1,0 +1,495 @@
+"""Recognise an error from how people describe it, when they have no code or message to paste.
+
+Each entry's own knowledge (its codes' words, title, messages, symptoms, summary and causes, in
+English and zh-TW) becomes one document of a BM25 index: a paste's words that few entries share
+count most, words many entries share count little. Operators' shorthand is folded first, on
+both sides ("rg" and "resource group", "保存庫" and "vault"), so a question meets the entry whose
+knowledge it paraphrases. The entries of the workload a paste names get the edge; those of
+another database or agent the paste does not name fall back.
+
+This is the weakest evidence the matcher has (codes > messages > symptoms > descriptions): it
+answers unasked only with Azure Backup context, a clear lead over every entry that is not a
+relative or near-twin of the winner, and several rare words in agreement; otherwise it suggests.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from knowledge.evidence import Evidence, Paste
+from knowledge.loader import KnowledgeBase
+from knowledge.model import Entry, Section
+from knowledge.signals import workloads
+from knowledge.text import STOPWORDS, terms
+
+DESCRIBE_ANSWER = 86.0  # a confident description clears ANSWER_SCORE (85), below any symptom
+DESCRIBE_SUGGEST = (56.0, 80.0)  # an unsure one: a "did you mean", scored by its lead
+MAX_CHARS = 3000  # people describe an error in a few lines; a long log is no description
+K1, B = 1.2, 0.5  # BM25: a word's repeats saturate fast; long entries are damped a little
+COMMON_SHARE = 0.25  # a word in more than a quarter of the entries ("backup", "fail") is skipped
+RARE_IDF = 2.0  # a rare word: in fewer than about one entry in seven
+MIN_RARE = 3  # distinct rare words a confident answer needs in agreement ...
+MIN_RARE_AGREED = 2  # ... or these, when a message or symptom reading names the same entry
+LEAD = 1.35  # the winner's score over the best unrelated runner-up's
+LEAD_AGREED = 1.15  # the same, when a message or symptom reading agrees
+WORKLOAD_FIT = 1.3  # the entry's workload is the one the paste names
+WORKLOAD_OTHER = 0.5  # the entry belongs to another database or agent than the one named
+TWIN_SHARE = 0.6  # codes sharing this share of their words are near-twins, not rivals
+TWIN_TIE = 0.85  # a twin this close to the winner is told apart by the words of its code
+MIN_SCORE = 20.0  # below this a winner shares too little with any entry to answer
+CONFLICT = 70.0  # a message or symptom reading of another entry this strong: only suggest
+SHOWN = 3  # readings returned: the winner and two runners-up
+HEARD = 55.0  # readings below a "did you mean" neither agree nor conflict
+MAX_LEAD = 10.0  # the lead of a winner without rivals
+FIELDS = (("code", 2.0), ("title", 2.0), ("message", 1.5), ("symptom", 1.5), ("summary", 1.0))
+CAUSE_WEIGHT = 1.0
+
+# Workloads with words of their own: naming another one makes an entry of these unlikely.
+_OWN = frozenset(
+    {
+        *("sql", "sap-hana", "sap-ase", "mars", "mabs-dpm", "system-state", "azure-files"),
+        *("blob", "adls", "disk", "aks", "postgresql", "mysql"),
+    }
+)
+
+# Entries that belong to no one workload: any named workload may meet them.
+_ANY_WORKLOAD = frozenset({"generic", "arm", "vault", "restore"})
+
+# How operators write, folded to one form on both sides. Phrases first (longest first), then
+# single words after stemming. zh-TW terms become the English word so mixed pastes meet either.
+_PHRASES = {
+    "resource group": "rg",
+    "resource groups": "rg",
+    "resourcegroup": "rg",
+    "managed identity": "msi",
+    "managed identities": "msi",
+    "managed service identity": "msi",
+    "availability group": "ag",
+    "availability groups": "ag",
+    "key vault": "keyvault",
+    "storage account": "storageaccount",
+    "storage accounts": "storageaccount",
+    "file share": "fileshare",
+    "file shares": "fileshare",
+    "recovery point": "rp",
+    "recovery points": "rp",
+    "restore point": "rp",
+    "restore points": "rp",
+    "single container": "sdc",
+    "multiple container": "mdc",
+    "multitenant": "mdc",
+    "multi-tenant": "mdc",
+    "active directory": "entra",
+    "customer-managed key": "cmk",
+    "customer managed key": "cmk",
+    "azure disk encryption": "ade",
+    "cross-region restore": "crr",
+    "cross region restore": "crr",
+    "original location": "olr",
+    "alternate location": "alr",
+    "log chain": "logchain",
+    "data lake storage": "adls",
+    "data lake": "adls",
+    "sql server": "sql",
+    "sap hana": "hana",
+    "sap ase": "ase",
+    "point-in-time": "pitr",
+    "point in time": "pitr",
+    "金鑰保存庫": " keyvault ",
+    "保存庫": " vault ",
+    "快照集": " snapshot ",
+    "快照": " snapshot ",
+    "資源群組": " rg ",
+    "虛擬機器": " vm ",
+    "訂用帳戶": " subscription ",
+    "權限": " permission ",
+    "備份": " backup ",
+    "還原點": " rp ",
+    "復原點": " rp ",
+    "還原": " restore ",
+    "磁碟": " disk ",
+    "儲存體帳戶": " storageaccount ",
+    "檔案共用": " fileshare ",
+    "受控識別": " msi ",
+    "延伸模組": " extension ",
+    "代理程式": " agent ",
+    "資料庫": " database ",
+    "原則": " policy ",
+    "封存": " archive ",
+    "容器": " container ",
+    "鎖定": " lock ",
+    "加密": " encrypt ",
+    "金鑰": " key ",
+    "認證": " credential ",
+    "憑證": " certificate ",
+}
+_PHRASE = re.compile("|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True)))
+_WORDS = {
+    "sub": "subscription",
+    "subs": "subscription",
+    "perm": "permission",
+    "perms": "permission",
+    "permissions": "permission",
+    "db": "database",
+    "dbs": "database",
+    "databas": "database",
+    "identiti": "identity",
+    "aad": "entra",
+    "cred": "credential",
+    "creds": "credential",
+    "credentials": "credential",
+    "ext": "extension",
+    "extensions": "extension",
+    "cert": "certificate",
+    "certs": "certificate",
+    "config": "configure",
+    "configur": "configure",
+    "configuration": "configure",
+    "rgs": "rg",
+    "vms": "vm",
+    "snapshott": "snapshot",
+    "locked": "lock",
+    "deleted": "delete",
+    "delet": "delete",
+    "exist": "exist",
+    "exists": "exist",
+    "found": "find",
+    "find": "find",
+    "throttl": "throttle",
+    "throttled": "throttle",
+    "rehydrat": "rehydrate",
+    "rehydration": "rehydrate",
+    "encrypted": "encrypt",
+    "encryption": "encrypt",
+    "hanalsn": "hana lsn",
+    "sqllsn": "sql lsn",
+    "aselsn": "ase lsn",
+}
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# Context, read from the folded words ("key vault" is no vault, "Commvault" none either).
+_BACKUP_WORDS = frozenset({"backup", "restore", "restor", "vault", "rp", "rehydrate", "mars"})
+_BACKUP_PARTS = ("recovery services", "recoveryservices", "dataprotection", "vmsnapshot")
+_AZURE_WORDS = frozenset(
+    {
+        *("azure", "vault", "rsv", "entra", "az", "portal", "subscription", "rg", "msi"),
+        *("sql", "hana", "ase", "sybase", "mars", "dpm", "mabs", "fileshare", "blob"),
+        *("adls", "aks", "postgresql", "postgres", "mysql", "storageaccount", "keyvault"),
+    }
+)
+# Words that only name a workload: the workload weighs entries (WORKLOAD_FIT), and an entry
+# that merely mentions "Data Lake" or "HANA" is not thereby described.
+_WORKLOAD_NAMES = frozenset(
+    {
+        *("sql", "mssql", "sqlserver", "hana", "saphana", "ase", "sybase", "mars", "dpm"),
+        *("mabs", "adls", "aks", "kubernetes", "postgresql", "postgres", "mysql", "azure"),
+    }
+)
+
+# A description of an error says something went wrong: chat about a setting is no error.
+_TROUBLE_WORDS = frozenset(
+    {
+        *("fail", "fails", "failure", "error", "not", "no", "cannot", "unable", "denied"),
+        *("refus", "refuse", "invalid", "missing", "broken", "broke", "stuck", "exceed"),
+        *("timeout", "timed", "warning", "warn", "limit", "full", "corrupt", "disallow"),
+    }
+)
+_TROUBLE_PARTS = (
+    "失敗",
+    "錯誤",
+    "無法",
+    "不能",
+    "拒絕",
+    "找不到",
+    "不存在",
+    "不支援",
+    "沒有",
+    "逾時",
+)
+# Other backup products describe their errors in the same words ("immutability", "snapshot",
+# "repository"): a paste naming one is theirs, unless a code or a message says otherwise.
+_OTHER_PRODUCTS = (
+    *("veeam", "commvault", "netbackup", "rubrik", "cohesity", "acronis", "arcserve", "nakivo"),
+    *("datto", "backup exec", "aws backup", "backup and dr", "restic", "borg ", "proxmox"),
+    *("macrium", "time machine", "hyper backup", "zerto", "druva", "unitrends", "kasten"),
+)
+_MAY_DESCRIBE = ("recovery point", "restore point", "rehydrat", "archive", "還原點", "復原點")
+_AZURE_PARTS = ("/subscriptions/", "recovery services", "microsoft.")
+
+
+def words(text: str) -> list[str]:
+    """The comparable words of a text, shorthand folded (stopwords, lone letters, numbers and
+    ids dropped: a description is told by its words, and numbers have their own index)."""
+    return [w for w in _folded(_PHRASE.sub(_fold, text.lower())) if _wordy(w)]
+
+
+def _folded(low: str) -> list[str]:
+    out: list[str] = []
+    for term, _, _ in terms(low):
+        out.extend(_WORDS.get(term, term).split(" "))
+    return out
+
+
+def _wordy(w: str) -> bool:
+    return w not in STOPWORDS and len(w) > 1 and not any(c.isdigit() for c in w)
+
+
+def code_words(code: str) -> list[str]:
+    """A code's words: ``UserErrorSnapshotRGNotFound`` -> user, error, snapshot, rg, not, found."""
+    return words(" ".join(_CAMEL.findall(code)))
+
+
+def _fold(m: re.Match[str]) -> str:
+    return f" {_PHRASES[m.group()].strip()} "
+
+
+def _fold_same(m: re.Match[str]) -> str:
+    """The folded form padded to the phrase's length: spans stay spans of the paste."""
+    short = _PHRASES[m.group()].strip()
+    return f" {short}".ljust(len(m.group())) if len(short) < len(m.group()) else _fold(m)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The entries a paste describes best, and how sure the winner is."""
+
+    ranked: list[tuple[Entry, float]]
+    lead: float  # the winner's score over the best runner-up that is not its kin
+    rare: int  # distinct rare words of the paste the winner holds
+    span: tuple[int, int]  # from the first to the last of those words in the paste
+    context: bool  # the paste speaks of Azure Backup (see ``context``)
+    backupish: bool  # the paste speaks of a backup, a restore, a vault or a workload
+    named: frozenset[str]  # the workloads the paste names
+    trouble: bool  # the paste says something went wrong
+
+
+class DescriptionIndex:
+    """Every entry's own words, indexed for BM25 scoring of a paste."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.entries = list(kb.entries)
+        docs: list[dict[str, float]] = []
+        for entry in self.entries:
+            tf: dict[str, float] = {}
+            texts = _fields(entry, kb.sections)
+            for field, weight in [*FIELDS, ("cause", CAUSE_WEIGHT)]:
+                for text in texts[field]:
+                    for w in code_words(text) if field == "code" else words(text):
+                        tf[w] = tf.get(w, 0.0) + weight
+            docs.append(tf)
+        n = len(docs)
+        df: dict[str, int] = {}
+        for tf in docs:
+            for w in tf:
+                df[w] = df.get(w, 0) + 1
+        self.idf = {w: math.log(1 + (n - d + 0.5) / (d + 0.5)) for w, d in df.items()}
+        common = max(2, int(COMMON_SHARE * n))
+        avg = sum(sum(tf.values()) for tf in docs) / max(1, n)
+        # Each word's postings: (entry, the word's BM25 weight in that entry). Words most
+        # entries share weigh next to nothing and would only make the postings long.
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        for i, tf in enumerate(docs):
+            norm = K1 * (1 - B + B * sum(tf.values()) / avg)
+            for w, f in tf.items():
+                if df[w] <= common:
+                    self.postings.setdefault(w, []).append((i, f * (K1 + 1) / (f + norm)))
+        # An entry documented for several workloads names them in its own text (a PostgreSQL
+        # entry that says "PostgreSQL or MySQL"): each of them fits it.
+        self.fits = [
+            frozenset({e.workload, *workloads(" ".join(_flat(e, kb.sections)).lower(), named=True)})
+            for e in self.entries
+        ]
+        self.code_lists = [Counter(code_words(e.code)) for e in self.entries]
+        self.code_sets = [frozenset(c) for c in self.code_lists]
+        self.index = {e.code: i for i, e in enumerate(self.entries)}
+
+    def read(self, paste: Paste, *, top: int = 6) -> Reading | None:
+        """The entries the paste describes best, or None when it shares no rare word with any."""
+        if len(paste.low) > MAX_CHARS:
+            return None
+        folded = _PHRASE.sub(_fold_same, paste.low)
+        found: list[tuple[str, int, int]] = []
+        for term, start, end in terms(folded):
+            found.extend((w, start, end) for w in _WORDS.get(term, term).split(" "))
+        present = {w for w, _, _ in found}
+        named = workloads(folded, named=True)
+        scores: dict[int, float] = {}
+        hits: dict[int, list[str]] = {}
+        where: dict[str, tuple[int, int]] = {}
+        for w, start, end in found:
+            if w in where or not _wordy(w) or w in _WORKLOAD_NAMES:
+                continue
+            where[w] = (start, end)
+            idf = self.idf.get(w, 0.0)
+            for i, weight in self.postings.get(w, ()):
+                scores[i] = scores.get(i, 0.0) + idf * weight
+                hits.setdefault(i, []).append(w)
+        if not scores:
+            return None
+        for i in scores:
+            if self.fits[i] & named:
+                scores[i] *= WORKLOAD_FIT
+            elif named and self.entries[i].workload in _OWN:
+                scores[i] *= WORKLOAD_OTHER
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        ranked = self._twins(ranked, present)
+        best, s1 = ranked[0]
+        rival = next((s for i, s in ranked[1:] if not self.kin(best, i)), 0.0)
+        lead = s1 / rival if rival else MAX_LEAD
+        matched = hits[best]
+        rare = sum(self.idf[w] >= RARE_IDF for w in matched)
+        spans = [where[w] for w in matched]
+        span = (min(s for s, _ in spans), max(e for _, e in spans))
+        return Reading(
+            [(self.entries[i], s) for i, s in ranked[:top]],
+            min(lead, MAX_LEAD),
+            rare,
+            span,
+            context(paste.low, present, named),
+            _backupish(paste.low, present) or bool(named),
+            named,
+            bool(present & _TROUBLE_WORDS) or any(p in paste.low for p in _TROUBLE_PARTS),
+        )
+
+    def _twins(self, ranked: list[tuple[int, float]], present: set[str]) -> list[tuple[int, float]]:
+        """Near-tied twins (``...DuringBackup`` / ``...DuringRestore``) are told apart by the
+        words their codes do not share, common ones included; a twin the paste does not tell
+        from the winner stays a runner-up, and the winner's lead over it does not count."""
+        best, s1 = ranked[0]
+        for j, (other, s) in enumerate(ranked[1:4], start=1):
+            if s < TWIN_TIE * s1 or not self.kin(best, other):
+                continue
+            a, b = self.code_lists[best], self.code_lists[other]
+            mine = len(set(a - b) & present)
+            theirs = len(set(b - a) & present)
+            if theirs > mine:
+                ranked = [ranked[j], *ranked[:j], *ranked[j + 1 :]]
+                return [(i, s1 if k == 0 else s) for k, (i, s) in enumerate(ranked)]
+        return ranked
+
+    def _fits(self, i: int, named: frozenset[str]) -> bool:
+        """The entry is of a workload the paste names, or of none that it would exclude."""
+        return not named or bool(self.fits[i] & named) or self.entries[i].workload not in _OWN
+
+    def kin(self, a: int, b: int) -> bool:
+        """Related entries and near-twins (codes sharing most words) are not rivals."""
+        ea, eb = self.entries[a], self.entries[b]
+        if ea.code in eb.related or eb.code in ea.related:
+            return True
+        sa, sb = self.code_sets[a], self.code_sets[b]
+        return len(sa & sb) >= TWIN_SHARE * len(sa | sb)
+
+    def evidence(self, paste: Paste, others: list[Evidence]) -> list[Evidence]:
+        """Description readings of the paste: the winner (maybe confident) and its runners-up.
+
+        ``others`` are the paste's other readings: a message or symptom of the same entry (or
+        its kin) lowers the bar; a code of another entry, or a message or symptom of an
+        unrelated one scoring ``CONFLICT`` or more, keeps the description a suggestion.
+        """
+        reading = self.read(paste)
+        if reading is None:
+            return []
+        ranked = reading.ranked
+        win = self.index[ranked[0][0].code]
+        said: dict[int, float] = {}  # what the paste's message and symptom readings name
+        conflict = False
+        for ev in others:
+            j = self.index.get(ev.entry.code)
+            if j is None or ev.score < HEARD:
+                continue
+            if ev.via in ("message", "symptom"):
+                said[j] = max(said.get(j, 0.0), ev.score)
+            else:
+                conflict |= j != win and not self.kin(win, j)
+        # Between kin the description cannot tell apart (near-tied, of a workload the paste
+        # allows), a message or symptom reading decides.
+        kin = [j for j in said if j != win and self.kin(win, j)]
+        near = {self.index[e.code] for e, sc in ranked if sc >= TWIN_TIE * ranked[0][1]}
+        tied = [j for j in kin if j in near and self._fits(j, reading.named)]
+        if tied:
+            j = max(tied, key=lambda k: said[k])
+            if said[j] >= CONFLICT and said[j] > said.get(win, 0.0):
+                win = j
+                ranked = [(self.entries[win], ranked[0][1]), *ranked]
+        agreed = win in said or bool(kin)
+        # A reading of another entry, kin or not, that the description does not follow.
+        conflict |= any(
+            score >= CONFLICT and j != win and score > said.get(win, 0.0)
+            for j, score in said.items()
+        )
+        # A paste naming one workload is not answered unasked with another's error.
+        conflict |= bool(reading.named) and not (self.fits[win] & {*reading.named, *_ANY_WORKLOAD})
+        # A message or symptom reading that agrees stands for the Azure words a bare
+        # description needs; it is still the paste's own words, and still a backup paste.
+        backed = reading.context or (agreed and reading.backupish and reading.trouble)
+        sure = (
+            backed
+            and not conflict
+            and ranked[0][1] >= MIN_SCORE
+            and reading.lead >= (LEAD_AGREED if agreed else LEAD)
+            and reading.rare >= (MIN_RARE_AGREED if agreed else MIN_RARE)
+        )
+        lo, hi = DESCRIBE_SUGGEST
+        top = ranked[0][1]
+        out = []
+        seen: set[str] = set()
+        for rank, (entry, score) in enumerate(ranked[:SHOWN]):
+            if entry.code in seen:
+                continue
+            seen.add(entry.code)
+            if rank == 0 and sure:
+                value = DESCRIBE_ANSWER
+            elif rank == 0:
+                value = lo + (hi - lo) * min(1.0, (reading.lead - 1) / (LEAD - 1))
+            else:
+                value = lo + (hi - lo) * 0.5 * score / top
+            out.append(Evidence(entry, entry.code, "description", value, reading.span))
+        return out
+
+
+def describes(paste: Paste) -> bool:
+    """Cheap: the paste may describe an Azure Backup error (backup, restore, a recovery point,
+    a job...); chat that never mentions one is not read for descriptions at all."""
+    return paste.context or paste.support or any(p in paste.low for p in _MAY_DESCRIBE)
+
+
+def context(low: str, present: set[str], named: frozenset[str]) -> bool:
+    """Azure Backup context: backup words with an Azure word, a resource id or a workload."""
+    trouble = bool(present & _TROUBLE_WORDS) or any(p in low for p in _TROUBLE_PARTS)
+    return (
+        trouble
+        and _backupish(low, present)
+        and (bool(named) or bool(present & _AZURE_WORDS) or any(p in low for p in _AZURE_PARTS))
+    )
+
+
+def _backupish(low: str, present: set[str]) -> bool:
+    if any(p in low for p in _OTHER_PRODUCTS):
+        return False
+    return bool(present & _BACKUP_WORDS) or any(p in low for p in _BACKUP_PARTS)
+
+
+def _flat(entry: Entry, sections: Mapping[str, Section]) -> list[str]:
+    return [t for texts in _fields(entry, sections).values() for t in texts]
+
+
+def _fields(entry: Entry, sections: Mapping[str, Section]) -> dict[str, list[str]]:
+    """The entry's texts per field, both languages."""
+    out: dict[str, list[str]] = {
+        "code": [entry.code, *entry.also_codes],
+        "title": [entry.title.en, entry.title.zh_TW],
+        "message": [m.text for m in entry.messages],
+        "symptom": [s.text for s in entry.symptoms],
+        "summary": [entry.summary.en, entry.summary.zh_TW],
+        "cause": [],
+    }
+    for cause in entry.causes:
+        if cause.text is not None:
+            out["cause"] += [cause.text.en, cause.text.zh_TW]
+        elif cause.section is not None and cause.section in sections:
+            title = sections[cause.section].title  # a shared cause: its title says what it is
+            out["cause"] += [title.en, title.zh_TW]
+    return out
