@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -154,6 +155,31 @@ def _v7(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE unmatched_pastes ADD COLUMN unknown_codes {kind}"))
 
 
+# One vote per user and answer (code and paste): a second click changes nothing.
+feedback_vote = Index(
+    "ux_feedback_vote", feedback.c.code, feedback.c.paste_hash, feedback.c.user_id, unique=True
+)
+
+
+def _v8(conn: Connection) -> None:
+    # Votes cast twice before this step: the first one stays, then the rule holds for good.
+    first = select(func.min(feedback.c.id)).group_by(
+        feedback.c.code, feedback.c.paste_hash, feedback.c.user_id
+    )
+    conn.execute(delete(feedback).where(feedback.c.id.not_in(first.scalar_subquery())))
+    feedback_vote.create(conn, checkfirst=True)
+
+
+# What is kept only ``BACKUP_FIX_RETENTION_DAYS``: (table, its time column). Approvals and the
+# audit trail are not in it: they are the record of what was changed.
+RETAINED: tuple[tuple[Table, Column[Any]], ...] = (
+    (unmatched_pastes, unmatched_pastes.c.at),
+    (feedback, feedback.c.at),
+    (answered, answered.c.answered_at),
+    (thread_vms, thread_vms.c.at),
+)
+
+
 # Ordered, append-only: (version, migration). Never edit a released step; add the next one.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _v1),
@@ -163,6 +189,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (5, _v5),
     (6, _v6),
     (7, _v7),
+    (8, _v8),
 ]
 
 
@@ -228,17 +255,19 @@ class Store:
         row = {"channel": channel, "thread_ts": thread_ts, "code": code, "answered_at": _now()}
         return self._claim(answered, row)
 
-    def record_feedback(self, *, code: str, paste_hash: str, user: str, helpful: bool) -> None:
-        """Store one "Helped" / "Didn't help" vote (the paste's hash, never the paste)."""
+    def record_feedback(
+        self, *, code: str, paste_hash: str, user: str, helpful: bool, at: datetime | None = None
+    ) -> bool:
+        """Store one "Helped" / "Didn't help" vote (the paste's hash, never the paste); False
+        when this user already voted on this answer (their first vote stands)."""
         row = {
             "code": code,
             "paste_hash": paste_hash,
             "user_id": user,
             "helpful": helpful,
-            "at": _now(),
+            "at": at or _now(),
         }
-        with self._write() as conn:
-            conn.execute(feedback.insert().values(**row))
+        return self._claim(feedback, row)
 
     def feedback_counts(self, code: str) -> tuple[int, int]:
         """(helped, didn't help) votes for ``code``."""
@@ -255,6 +284,16 @@ class Store:
                 delete(processed_events).where(processed_events.c.first_seen_at < cutoff)
             )
         return int(result.rowcount)
+
+    def prune_retained(self, *, older_than: timedelta, now: datetime | None = None) -> int:
+        """Forget unmatched pastes, votes, answered threads and thread VMs older than
+        ``older_than`` (the audit trail stays); returns how many rows went."""
+        cutoff = (now or _now()) - older_than
+        gone = 0
+        for table, at in RETAINED:
+            with self._write() as conn:  # one table at a time: short write transactions
+                gone += int(conn.execute(delete(table).where(at < cutoff)).rowcount)
+        return gone
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -4,16 +4,17 @@ hash chain (and, with ``--head``, that it ends at a head logged elsewhere)."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from sqlalchemy import URL, create_engine, inspect, make_url
+from sqlalchemy import URL, create_engine, inspect, make_url, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.ledger import Ledger
+from actions.ledger import AuditRecord, Ledger, audit
 from actions.store import Store, StoreError, normalise_url, open_store, schema_version
 from bot.blocks.actions import audit_line
 from bot.settings import SettingsError, load_settings
@@ -21,6 +22,31 @@ from bot.settings import SettingsError, load_settings
 _AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 EMPTY_URL = "sqlite://"  # what a read sees before anything was recorded: nothing, in memory
+
+
+def audit_page(store: Store, *, limit: int, before: int | None = None) -> list[AuditRecord]:
+    """Up to ``limit`` records just before sequence number ``before`` (the newest without it),
+    oldest first: one keyset query, never the whole table."""
+    query = select(audit).order_by(audit.c.seq.desc()).limit(limit)
+    if before is not None:
+        query = query.where(audit.c.seq < before)
+    with store.engine.connect() as conn:
+        rows = [row._mapping for row in conn.execute(query)]
+    return [_record(m) for m in reversed(rows)]
+
+
+def _record(m: Any) -> AuditRecord:
+    return AuditRecord(
+        seq=m["seq"],
+        at=m["at"],
+        actor=m["actor"],
+        event=m["event"],
+        request_id=m["request_id"],
+        action=m["action"],
+        plan_hash=m["plan_hash"],
+        correlation_id=m["correlation_id"],
+        detail=json.loads(m["detail"]),
+    )
 
 
 def parse_since(raw: str, *, now: datetime | None = None) -> datetime:

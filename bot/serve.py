@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
 RECONCILE_EVERY = 3.0  # seconds between looks for requests whose replica died
-PRUNE_EVERY = 3600.0  # seconds between prunings of Slack event ids past Slack's retry window
+PRUNE_EVERY = 3600.0  # seconds between prunings of event ids and of records past retention
+RETENTION = timedelta(days=90)  # BACKUP_FIX_RETENTION_DAYS' default
 
 
 class _StopError(Exception):
@@ -72,7 +74,7 @@ def serve_command(args: argparse.Namespace) -> int:
         _recover(app, client)
         with (
             _Every(RECONCILE_EVERY, lambda: _reconcile(app, client)),
-            _Every(PRUNE_EVERY, lambda: _prune(store)),
+            _Every(PRUNE_EVERY, lambda: _prune(store, retention=settings.retention)),
         ):
             if settings.socket_mode(force_http=bool(args.http)):
                 return _run_socket_mode(app, settings)
@@ -126,15 +128,18 @@ def _reconcile(app: Any, client: Any) -> None:
         log.info("reconciled requests of a stopped replica", extra={"count": taken})
 
 
-def _prune(store: Any) -> None:
-    """Forget Slack event ids older than a day (Slack retries within minutes)."""
+def _prune(store: Any, *, retention: timedelta = RETENTION, now: datetime | None = None) -> None:
+    """Forget Slack event ids older than a day (Slack retries within minutes), and what is kept
+    only ``retention`` (BACKUP_FIX_RETENTION_DAYS): unmatched pastes, votes, answered threads,
+    thread VMs. The audit trail is never pruned."""
     try:
         gone = store.prune_events()
+        kept_too_long = store.prune_retained(older_than=retention, now=now)
     except Exception:  # the store may be away for a moment: the next round tries again
-        log.warning("could not prune old event ids", exc_info=True)
+        log.warning("could not prune old records", exc_info=True)
         return
-    if gone:
-        log.info("pruned old event ids", extra={"count": gone})
+    if gone or kept_too_long:
+        log.info("pruned old records", extra={"count": gone, "retained": kept_too_long})
 
 
 class _Every:

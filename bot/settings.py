@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -77,6 +78,8 @@ class Settings(BaseSettings):
     azure_read_timeout: float = Field(
         60.0, gt=0, le=600, validation_alias="BACKUP_FIX_AZURE_READ_TIMEOUT"
     )
+    # Days unmatched pastes, votes, answered threads and thread VMs are kept (not the audit trail).
+    retention_days: int = Field(90, ge=1, le=3650, validation_alias="BACKUP_FIX_RETENTION_DAYS")
     # The knowledge base's folder (articles.yaml, entries/, sections/); None: the shipped one.
     kb_dir: Path | None = Field(None, validation_alias="BACKUP_FIX_KB_DIR")
     # HTTP mode: /healthz, /readyz and /metrics on this port only (0: any free one); None: on
@@ -169,6 +172,7 @@ class Settings(BaseSettings):
         "azure_polling_interval",
         "azure_read_timeout",
         "probe_port",
+        "retention_days",
         mode="before",
     )
     @classmethod
@@ -200,6 +204,11 @@ class Settings(BaseSettings):
         if self.slack_bot_token is None:
             raise SettingsError("SLACK_BOT_TOKEN", "required for serve")
         return self.slack_bot_token.get_secret_value()
+
+    @property
+    def retention(self) -> timedelta:
+        """How long unmatched pastes, votes, answered threads and thread VMs are kept."""
+        return timedelta(days=self.retention_days)
 
     def socket_mode(self, *, force_http: bool = False) -> bool:
         """True when ``serve`` runs over Socket Mode."""

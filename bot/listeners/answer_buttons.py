@@ -142,10 +142,11 @@ def register(app: App, deps: Deps) -> None:
             if vote is None:
                 respond(text=REFUSED[lang], response_type="ephemeral", replace_original=False)
                 return
-            deps.store.record_feedback(
+            counted = deps.store.record_feedback(
                 code=vote[0], paste_hash=vote[1], user=_user(body), helpful=helpful
             )
-            deps.metrics.feedback.labels(vote[0], str(helpful).lower()).inc()
+            if counted:  # a second click by the same user on the same answer changes nothing
+                deps.metrics.feedback.labels(vote[0], str(helpful).lower()).inc()
             respond(text=THANKS[lang], response_type="ephemeral", replace_original=False)
 
     app.action(ids.SHARE)(on_share)

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import ids
+from bot.audit_cli import audit_page
 from bot.blocks import (
     Reply,
     help_reply,
@@ -32,6 +33,7 @@ from knowledge.model import Lang
 
 log = logging.getLogger(__name__)
 
+_AUDIT = re.compile(r"audit(?:\s+#?([0-9]{1,12}))?")  # `audit 120`: the records before #120
 _LANG = re.compile(r"^\s*--lang(?:\s+|=)(\S+)\s*", re.IGNORECASE)
 AUDIT_LINES = 20
 LANGS: dict[str, Lang] = {"en": "en", "zh-tw": "zh-TW", "zh_tw": "zh-TW"}
@@ -55,9 +57,10 @@ def command_replies(
     if bad_lang or word in ("", "help", "-h", "--help"):
         lang = choose_lang(deps, client, user, override=override, paste=None)
         return [help_reply(lang)], "help"
-    if word == "audit":
+    if (page := _AUDIT.fullmatch(word)) is not None:
         lang = choose_lang(deps, client, user, override=override, paste=None)
-        return [audit_command_reply(deps, client, user, lang=lang)], "audit"
+        before = int(page[1]) if page[1] else None
+        return [audit_command_reply(deps, client, user, lang=lang, before=before)], "audit"
     if word == "list":
         lang = choose_lang(deps, client, user, override=override, paste=None)
         return list_replies(deps.kb, lang), "list"
@@ -74,15 +77,15 @@ def command_replies(
 
 
 def audit_command_reply(
-    deps: Deps, client: WebClient, user: str | None, *, lang: Lang = "en"
+    deps: Deps, client: WebClient, user: str | None, *, lang: Lang = "en", before: int | None = None
 ) -> Reply:
-    """The last audit records for an approver; a polite refusal for anyone else."""
+    """The last audit records (before ``before``) for an approver; a polite refusal for anyone
+    else. One page is read from the database, never the whole trail."""
     if deps.ledger is None or deps.approvers is None:
         return notice_reply(sentence("audit_refused", lang), "audit")
     if not user or not deps.approvers.is_approver(client, user):
         return notice_reply(sentence("audit_refused", lang), "audit")
-    records = list(deps.ledger.records())[-AUDIT_LINES:]
-    return audit_reply(records, lang=lang)
+    return audit_reply(audit_page(deps.store, limit=AUDIT_LINES, before=before), lang=lang)
 
 
 def register(app: App, deps: Deps) -> None:
