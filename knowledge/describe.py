@@ -15,7 +15,6 @@ relative or near-twin of the winner, and several rare words in agreement; otherw
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +23,19 @@ from knowledge.evidence import Evidence, Paste
 from knowledge.loader import KnowledgeBase
 from knowledge.model import Entry, Section
 from knowledge.signals import workloads
-from knowledge.text import STOPWORDS, terms
+from knowledge.wording import (
+    WORKLOAD_NAMES,
+    backupish,
+    code_words,
+    comparable,
+    context,
+    describes,
+    fold,
+    trouble,
+    words,
+)
+
+__all__ = ["DescriptionIndex", "Reading", "describes"]
 
 DESCRIBE_ANSWER = 86.0  # a confident description clears ANSWER_SCORE (85), below any symptom
 DESCRIBE_SUGGEST = (56.0, 80.0)  # an unsure one: a "did you mean", scored by its lead
@@ -58,198 +69,6 @@ _OWN = frozenset(
 
 # Entries that belong to no one workload: any named workload may meet them.
 _ANY_WORKLOAD = frozenset({"generic", "arm", "vault", "restore"})
-
-# How operators write, folded to one form on both sides. Phrases first (longest first), then
-# single words after stemming. zh-TW terms become the English word so mixed pastes meet either.
-_PHRASES = {
-    "resource group": "rg",
-    "resource groups": "rg",
-    "resourcegroup": "rg",
-    "managed identity": "msi",
-    "managed identities": "msi",
-    "managed service identity": "msi",
-    "availability group": "ag",
-    "availability groups": "ag",
-    "key vault": "keyvault",
-    "storage account": "storageaccount",
-    "storage accounts": "storageaccount",
-    "file share": "fileshare",
-    "file shares": "fileshare",
-    "recovery point": "rp",
-    "recovery points": "rp",
-    "restore point": "rp",
-    "restore points": "rp",
-    "single container": "sdc",
-    "multiple container": "mdc",
-    "multitenant": "mdc",
-    "multi-tenant": "mdc",
-    "active directory": "entra",
-    "customer-managed key": "cmk",
-    "customer managed key": "cmk",
-    "azure disk encryption": "ade",
-    "cross-region restore": "crr",
-    "cross region restore": "crr",
-    "original location": "olr",
-    "alternate location": "alr",
-    "log chain": "logchain",
-    "data lake storage": "adls",
-    "data lake": "adls",
-    "sql server": "sql",
-    "sap hana": "hana",
-    "sap ase": "ase",
-    "point-in-time": "pitr",
-    "point in time": "pitr",
-    "金鑰保存庫": " keyvault ",
-    "保存庫": " vault ",
-    "快照集": " snapshot ",
-    "快照": " snapshot ",
-    "資源群組": " rg ",
-    "虛擬機器": " vm ",
-    "訂用帳戶": " subscription ",
-    "權限": " permission ",
-    "備份": " backup ",
-    "還原點": " rp ",
-    "復原點": " rp ",
-    "還原": " restore ",
-    "磁碟": " disk ",
-    "儲存體帳戶": " storageaccount ",
-    "檔案共用": " fileshare ",
-    "受控識別": " msi ",
-    "延伸模組": " extension ",
-    "代理程式": " agent ",
-    "資料庫": " database ",
-    "原則": " policy ",
-    "封存": " archive ",
-    "容器": " container ",
-    "鎖定": " lock ",
-    "加密": " encrypt ",
-    "金鑰": " key ",
-    "認證": " credential ",
-    "憑證": " certificate ",
-}
-_PHRASE = re.compile("|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True)))
-_WORDS = {
-    "sub": "subscription",
-    "subs": "subscription",
-    "perm": "permission",
-    "perms": "permission",
-    "permissions": "permission",
-    "db": "database",
-    "dbs": "database",
-    "databas": "database",
-    "identiti": "identity",
-    "aad": "entra",
-    "cred": "credential",
-    "creds": "credential",
-    "credentials": "credential",
-    "ext": "extension",
-    "extensions": "extension",
-    "cert": "certificate",
-    "certs": "certificate",
-    "config": "configure",
-    "configur": "configure",
-    "configuration": "configure",
-    "rgs": "rg",
-    "vms": "vm",
-    "snapshott": "snapshot",
-    "locked": "lock",
-    "deleted": "delete",
-    "delet": "delete",
-    "exist": "exist",
-    "exists": "exist",
-    "found": "find",
-    "find": "find",
-    "throttl": "throttle",
-    "throttled": "throttle",
-    "rehydrat": "rehydrate",
-    "rehydration": "rehydrate",
-    "encrypted": "encrypt",
-    "encryption": "encrypt",
-    "hanalsn": "hana lsn",
-    "sqllsn": "sql lsn",
-    "aselsn": "ase lsn",
-}
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-# Context, read from the folded words ("key vault" is no vault, "Commvault" none either).
-_BACKUP_WORDS = frozenset({"backup", "restore", "restor", "vault", "rp", "rehydrate", "mars"})
-_BACKUP_PARTS = ("recovery services", "recoveryservices", "dataprotection", "vmsnapshot")
-_AZURE_WORDS = frozenset(
-    {
-        *("azure", "vault", "rsv", "entra", "az", "portal", "subscription", "rg", "msi"),
-        *("sql", "hana", "ase", "sybase", "mars", "dpm", "mabs", "fileshare", "blob"),
-        *("adls", "aks", "postgresql", "postgres", "mysql", "storageaccount", "keyvault"),
-    }
-)
-# Words that only name a workload: the workload weighs entries (WORKLOAD_FIT), and an entry
-# that merely mentions "Data Lake" or "HANA" is not thereby described.
-_WORKLOAD_NAMES = frozenset(
-    {
-        *("sql", "mssql", "sqlserver", "hana", "saphana", "ase", "sybase", "mars", "dpm"),
-        *("mabs", "adls", "aks", "kubernetes", "postgresql", "postgres", "mysql", "azure"),
-    }
-)
-
-# A description of an error says something went wrong: chat about a setting is no error.
-_TROUBLE_WORDS = frozenset(
-    {
-        *("fail", "fails", "failure", "error", "not", "no", "cannot", "unable", "denied"),
-        *("refus", "refuse", "invalid", "missing", "broken", "broke", "stuck", "exceed"),
-        *("timeout", "timed", "warning", "warn", "limit", "full", "corrupt", "disallow"),
-    }
-)
-_TROUBLE_PARTS = (
-    "失敗",
-    "錯誤",
-    "無法",
-    "不能",
-    "拒絕",
-    "找不到",
-    "不存在",
-    "不支援",
-    "沒有",
-    "逾時",
-)
-# Other backup products describe their errors in the same words ("immutability", "snapshot",
-# "repository"): a paste naming one is theirs, unless a code or a message says otherwise.
-_OTHER_PRODUCTS = (
-    *("veeam", "commvault", "netbackup", "rubrik", "cohesity", "acronis", "arcserve", "nakivo"),
-    *("datto", "backup exec", "aws backup", "backup and dr", "restic", "borg ", "proxmox"),
-    *("macrium", "time machine", "hyper backup", "zerto", "druva", "unitrends", "kasten"),
-)
-_MAY_DESCRIBE = ("recovery point", "restore point", "rehydrat", "archive", "還原點", "復原點")
-_AZURE_PARTS = ("/subscriptions/", "recovery services", "microsoft.")
-
-
-def words(text: str) -> list[str]:
-    """The comparable words of a text, shorthand folded (stopwords, lone letters, numbers and
-    ids dropped: a description is told by its words, and numbers have their own index)."""
-    return [w for w in _folded(_PHRASE.sub(_fold, text.lower())) if _wordy(w)]
-
-
-def _folded(low: str) -> list[str]:
-    out: list[str] = []
-    for term, _, _ in terms(low):
-        out.extend(_WORDS.get(term, term).split(" "))
-    return out
-
-
-def _wordy(w: str) -> bool:
-    return w not in STOPWORDS and len(w) > 1 and not any(c.isdigit() for c in w)
-
-
-def code_words(code: str) -> list[str]:
-    """A code's words: ``UserErrorSnapshotRGNotFound`` -> user, error, snapshot, rg, not, found."""
-    return words(" ".join(_CAMEL.findall(code)))
-
-
-def _fold(m: re.Match[str]) -> str:
-    return f" {_PHRASES[m.group()].strip()} "
-
-
-def _fold_same(m: re.Match[str]) -> str:
-    """The folded form padded to the phrase's length: spans stay spans of the paste."""
-    short = _PHRASES[m.group()].strip()
-    return f" {short}".ljust(len(m.group())) if len(short) < len(m.group()) else _fold(m)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,17 +129,14 @@ class DescriptionIndex:
         """The entries the paste describes best, or None when it shares no rare word with any."""
         if len(paste.low) > MAX_CHARS:
             return None
-        folded = _PHRASE.sub(_fold_same, paste.low)
-        found: list[tuple[str, int, int]] = []
-        for term, start, end in terms(folded):
-            found.extend((w, start, end) for w in _WORDS.get(term, term).split(" "))
+        folded, found = fold(paste.low)
         present = {w for w, _, _ in found}
         named = workloads(folded, named=True)
         scores: dict[int, float] = {}
         hits: dict[int, list[str]] = {}
         where: dict[str, tuple[int, int]] = {}
         for w, start, end in found:
-            if w in where or not _wordy(w) or w in _WORKLOAD_NAMES:
+            if w in where or not comparable(w) or w in WORKLOAD_NAMES:
                 continue
             where[w] = (start, end)
             idf = self.idf.get(w, 0.0)
@@ -349,9 +165,9 @@ class DescriptionIndex:
             rare,
             span,
             context(paste.low, present, named),
-            _backupish(paste.low, present) or bool(named),
+            backupish(paste.low, present) or bool(named),
             named,
-            bool(present & _TROUBLE_WORDS) or any(p in paste.low for p in _TROUBLE_PARTS),
+            trouble(paste.low, present),
         )
 
     def _twins(self, ranked: list[tuple[int, float]], present: set[str]) -> list[tuple[int, float]]:
@@ -448,28 +264,6 @@ class DescriptionIndex:
                 value = lo + (hi - lo) * 0.5 * score / top
             out.append(Evidence(entry, entry.code, "description", value, reading.span))
         return out
-
-
-def describes(paste: Paste) -> bool:
-    """Cheap: the paste may describe an Azure Backup error (backup, restore, a recovery point,
-    a job...); chat that never mentions one is not read for descriptions at all."""
-    return paste.context or paste.support or any(p in paste.low for p in _MAY_DESCRIBE)
-
-
-def context(low: str, present: set[str], named: frozenset[str]) -> bool:
-    """Azure Backup context: backup words with an Azure word, a resource id or a workload."""
-    trouble = bool(present & _TROUBLE_WORDS) or any(p in low for p in _TROUBLE_PARTS)
-    return (
-        trouble
-        and _backupish(low, present)
-        and (bool(named) or bool(present & _AZURE_WORDS) or any(p in low for p in _AZURE_PARTS))
-    )
-
-
-def _backupish(low: str, present: set[str]) -> bool:
-    if any(p in low for p in _OTHER_PRODUCTS):
-        return False
-    return bool(present & _BACKUP_WORDS) or any(p in low for p in _BACKUP_PARTS)
 
 
 def _flat(entry: Entry, sections: Mapping[str, Section]) -> list[str]:
