@@ -46,7 +46,7 @@ RARE_IDF = 2.0  # a rare word: in fewer than about one entry in seven
 MIN_RARE = 3  # distinct rare words a confident answer needs in agreement ...
 MIN_RARE_AGREED = 2  # ... or these, when a message or symptom reading names the same entry
 LEAD = 1.35  # the winner's score over the best unrelated runner-up's
-LEAD_AGREED = 1.15  # the same, when a message or symptom reading agrees
+LEAD_AGREED = 1.0  # none when a message or symptom reading names the winner: two agree
 WORKLOAD_FIT = 1.3  # the entry's workload is the one the paste names
 WORKLOAD_OTHER = 0.5  # the entry belongs to another database or agent than the one named
 TWIN_SHARE = 0.6  # codes sharing this share of their words are near-twins, not rivals
@@ -83,6 +83,7 @@ class Reading:
     backupish: bool  # the paste speaks of a backup, a restore, a vault or a workload
     named: frozenset[str]  # the workloads the paste names
     trouble: bool  # the paste says something went wrong
+    untold: bool  # a near-tied twin of the winner that the paste does not tell apart
 
 
 class DescriptionIndex:
@@ -151,7 +152,7 @@ class DescriptionIndex:
             elif named and self.entries[i].workload in _OWN:
                 scores[i] *= WORKLOAD_OTHER
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        ranked = self._twins(ranked, present)
+        ranked, untold = self._twins(ranked, present)
         best, s1 = ranked[0]
         rival = next((s for i, s in ranked[1:] if not self.kin(best, i)), 0.0)
         lead = s1 / rival if rival else MAX_LEAD
@@ -168,13 +169,16 @@ class DescriptionIndex:
             backupish(paste.low, present) or bool(named),
             named,
             trouble(paste.low, present),
+            untold,
         )
 
-    def _twins(self, ranked: list[tuple[int, float]], present: set[str]) -> list[tuple[int, float]]:
-        """Near-tied twins (``...DuringBackup`` / ``...DuringRestore``) are told apart by the
-        words their codes do not share, common ones included; a twin the paste does not tell
-        from the winner stays a runner-up, and the winner's lead over it does not count."""
+    def _twins(
+        self, ranked: list[tuple[int, float]], present: set[str]
+    ) -> tuple[list[tuple[int, float]], bool]:
+        """Near-tied twins (``...DuringBackup`` / ``...DuringRestore``) told apart by the words
+        their codes do not share, common ones included; and whether a twin stays untold."""
         best, s1 = ranked[0]
+        untold = False
         for j, (other, s) in enumerate(ranked[1:4], start=1):
             if s < TWIN_TIE * s1 or not self.kin(best, other):
                 continue
@@ -183,8 +187,9 @@ class DescriptionIndex:
             theirs = len(set(b - a) & present)
             if theirs > mine:
                 ranked = [ranked[j], *ranked[:j], *ranked[j + 1 :]]
-                return [(i, s1 if k == 0 else s) for k, (i, s) in enumerate(ranked)]
-        return ranked
+                return [(i, s1 if k == 0 else s) for k, (i, s) in enumerate(ranked)], False
+            untold |= theirs == mine
+        return ranked, untold
 
     def _fits(self, i: int, named: frozenset[str]) -> bool:
         """The entry is of a workload the paste names, or of none that it would exclude."""
@@ -244,6 +249,7 @@ class DescriptionIndex:
         sure = (
             backed
             and not conflict
+            and not reading.untold  # twins the paste cannot tell apart: suggest both
             and ranked[0][1] >= MIN_SCORE
             and reading.lead >= (LEAD_AGREED if agreed else LEAD)
             and reading.rare >= (MIN_RARE_AGREED if agreed else MIN_RARE)

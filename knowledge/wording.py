@@ -162,6 +162,7 @@ _TROUBLE_WORDS = frozenset(
         *("fail", "fails", "failure", "error", "not", "no", "cannot", "unable", "denied"),
         *("refus", "refuse", "invalid", "missing", "broken", "broke", "stuck", "exceed"),
         *("timeout", "timed", "warning", "warn", "limit", "full", "corrupt", "disallow"),
+        "already",
     }
 )
 _TROUBLE_PARTS = (
@@ -184,7 +185,8 @@ _OTHER_PRODUCTS = (
     *("macrium", "time machine", "hyper backup", "zerto", "druva", "unitrends", "kasten"),
 )
 _MAY_DESCRIBE = ("recovery point", "restore point", "rehydrat", "archive", "還原點", "復原點")
-_AZURE_PARTS = ("/subscriptions/", "recovery services", "microsoft.")
+# "Recovery point" is Azure Backup's own term (other products say restore point or snapshot).
+_AZURE_PARTS = ("/subscriptions/", "recovery services", "microsoft.", "recovery point")
 
 
 def words(text: str) -> list[str]:
