@@ -1,0 +1,161 @@
+"""Descriptions: errors recognised from how people put them in their own words.
+
+The pastes are written here the way operators ask in a channel, not taken from the knowledge
+base; the shipped knowledge base is the index.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge import analyse
+from knowledge.describe import MAX_CHARS
+from knowledge.matcher import default_matcher, prepare
+from knowledge.signals import workloads
+from knowledge.wording import code_words, context, describes, fold, words
+
+
+def _answer(text: str) -> list[tuple[str, str]]:
+    return [(m.code, m.via) for m in analyse(text).matches]
+
+
+def _suggested(text: str) -> list[str]:
+    return [m.code for m in analyse(text).suggestions]
+
+
+# ----- how operators write ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("snapshot rg deleted", "snapshot resource group deleted"),
+        ("no perms on the sub", "no permissions on the subscription"),
+        ("vault MSI", "vault managed identity"),
+        ("the AG listener", "the availability group listener"),
+        ("db creds", "database credentials"),
+        ("保存庫的受控識別", "vault msi"),
+        ("快照集資源群組", "snapshot rg"),
+    ],
+)
+def test_shorthand_and_its_long_form_read_alike(short: str, long: str) -> None:
+    assert words(short) == words(long)
+
+
+def test_codes_are_read_as_their_words() -> None:
+    assert code_words("UserErrorSnapshotRGNotFound")[:5] == [
+        "user",
+        "error",
+        "snapshot",
+        "rg",
+        "not",
+    ]
+    assert "sysadmin" in code_words("UserErrorSQLNoSysadminMembership")
+    assert {"sql", "lsn"} <= set(code_words("UserErrorSQLLSNValidationFailure"))
+
+
+def test_numbers_and_ids_are_not_description_words() -> None:
+    found = words("vm-07 failed 3 times at 02:00, error 0x80070005")
+    assert "fail" in found
+    assert "error" in found
+    assert not [w for w in found if any(ch.isdigit() for ch in w)]
+
+
+def test_folded_words_keep_their_place_in_the_paste() -> None:
+    low = "the resource group of the vault"
+    _, found = fold(low)
+    spans = {w: (s, e) for w, s, e in found}
+    start = low.index("resource group")
+    assert start <= spans["rg"][0] < spans["rg"][1] <= start + len("resource group")
+    assert low[slice(*spans["vault"])] == "vault"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("HANA backups in the vault fail since Monday", True),
+        ("backup of the VM in the Recovery Services vault failed", True),
+        ("禮拜一開始 HANA 備份到保存庫都失敗", True),
+        ("the vault soft delete retention is 14 days now", False),  # nothing went wrong
+        ("our Key Vault secret expired and the app failed", False),  # a key vault is no vault
+        ("Veeam backup to the Azure blob repository failed", False),  # another vendor's
+        ("backup of the laptop failed again", False),  # nothing Azure about it
+    ],
+)
+def test_azure_backup_context(text: str, expected: bool) -> None:
+    low = text.lower()
+    _, found = fold(low)
+    present = {w for w, _, _ in found}
+    assert context(low, present, workloads(fold(low)[0], named=True)) is expected
+
+
+def test_chat_that_names_no_backup_is_not_read_at_all() -> None:
+    assert not describes(prepare("deploying checkout v2.3 to staging now"))
+    assert describes(prepare("the recovery point never moved to archive"))
+
+
+# ----- answering and suggesting -------------------------------------------------------------
+
+
+def test_a_question_in_own_words_is_answered() -> None:
+    text = "Azure Files backup fails, someone put a read-only lock on the storage account"
+    assert _answer(text) == [("UserErrorStorageAccountIsLocked", "description")]
+
+
+def test_twins_are_told_apart_by_the_words_of_their_codes() -> None:
+    text = (
+        "our AKS backups keep failing, the backup plugin pod gets restarted (OOMKilled) in the "
+        "middle of the backup run"
+    )
+    assert _answer(text) == [("UserErrorBackupPluginPodRestartedDuringBackup", "description")]
+
+
+def test_twins_the_paste_cannot_tell_apart_are_suggested() -> None:
+    # "backup plugin" and "restore run": both twins' words are there.
+    text = (
+        "AKS restore keeps failing, the backup plugin pod gets restarted in the middle of "
+        "the restore run"
+    )
+    assert _answer(text) == []
+    assert _suggested(text)[:2] == [
+        "UserErrorBackupPluginPodRestartedDuringRestore",
+        "UserErrorBackupPluginPodRestartedDuringBackup",
+    ]
+
+
+def test_without_backup_context_a_description_only_suggests() -> None:
+    text = "the backup plugin pod gets restarted in the middle of the run"
+    assert _answer(text) == []
+    assert "UserErrorBackupPluginPodRestartedDuringBackup" in _suggested(text)
+
+
+def test_another_vendors_product_is_not_answered() -> None:
+    text = "Veeam backup of our Azure blob repository fails: immutability settings mismatch"
+    assert _answer(text) == []
+
+
+def test_a_setting_discussed_in_chat_is_not_answered() -> None:
+    assert _answer("fyi we set the vault soft delete retention to 14 days for all the subs") == []
+
+
+def test_the_workload_named_decides_between_databases() -> None:
+    reading = default_matcher().descriptions.read(
+        prepare(
+            "SAP ASE log backups fail, the log sequence check fails and a full backup is forced"
+        )
+    )
+    assert reading is not None
+    assert reading.ranked[0][0].workload == "sap-ase"
+
+
+def test_a_long_log_is_no_description() -> None:
+    text = "backup of the VM in the vault failed, snapshot rg deleted. " * (MAX_CHARS // 40)
+    assert default_matcher().descriptions.read(prepare(text)) is None
+
+
+def test_a_named_code_is_never_overridden_by_a_description() -> None:
+    text = (
+        "UserErrorStorageAccountNotFound: backup of the file share fails, someone put a "
+        "read-only lock on the storage account"
+    )
+    assert [m.code for m in analyse(text).matches][:1] == ["UserErrorStorageAccountNotFound"]
