@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
 
 from actions.approvals import ApprovalRequest
 from actions.errors import AzureAuthError, AzureError, AzureForbidden, AzureNotFound
@@ -20,10 +21,44 @@ from actions.ports import BackupApi
 from actions.resources import VaultRef
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 FINAL_STATUSES = frozenset({"Completed", "CompletedWithWarnings", "Failed", "Cancelled"})
 # The job can't be read any more: polling on would not change that.
 _PERMANENT = (AzureAuthError, AzureForbidden, AzureNotFound)
+
+
+class Busy(RuntimeError):
+    """A pool's workers are all busy and its queue is full: the caller says so, not queues."""
+
+
+class BoundedExecutor(ThreadPoolExecutor):
+    """A thread pool that holds at most ``workers + queue`` tasks; ``submit`` raises Busy past
+    that, so a flood of work is refused at once instead of waiting in memory without end."""
+
+    def __init__(self, workers: int, *, queue: int = 64, thread_name_prefix: str = "") -> None:
+        super().__init__(workers, thread_name_prefix=thread_name_prefix)
+        self._slots = threading.BoundedSemaphore(workers + queue)
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """Like ThreadPoolExecutor.submit; Busy when the pool and its queue are full."""
+        if not self._slots.acquire(blocking=False):
+            raise Busy(f"{self._thread_name_prefix or 'pool'}: all workers busy, queue full")
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _f: self._slots.release())
+        return future
+
+    def full(self) -> bool:
+        """True when a ``submit`` now would raise Busy."""
+        if not self._slots.acquire(blocking=False):
+            return True
+        self._slots.release()
+        return False
 
 
 class Executor:
@@ -34,10 +69,13 @@ class Executor:
         *,
         workers: int = 4,
         followers: int = 4,
+        queue: int = 32,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._runs = ThreadPoolExecutor(workers, thread_name_prefix="backup-fix-run")
-        self._follows = ThreadPoolExecutor(followers, thread_name_prefix="backup-fix-follow")
+        self._runs = BoundedExecutor(workers, queue=queue, thread_name_prefix="backup-fix-run")
+        self._follows = BoundedExecutor(
+            followers, queue=queue, thread_name_prefix="backup-fix-follow"
+        )
         self._stop = threading.Event()
         self._clock = clock
         self._lock = threading.Lock()

@@ -26,8 +26,18 @@ _VAULT_IDS = re.compile(_ARM + r"Microsoft\.RecoveryServices/vaults/" + _NAME, r
 _GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _JOB_IDS = re.compile(r"/backupJobs/(" + _GUID + ")", re.IGNORECASE)
 _GUIDS = re.compile(r"\b(" + _GUID + r")\b", re.IGNORECASE)
-_MAX_GUIDS = 3  # bounds the get_job calls a paste full of correlation ids can cause
+MAX_JOB_READS = 3  # get_job calls one paste may cause, whatever number of job ids it holds
 _MIN_NAME = 3  # shorter names match too many words
+
+
+def job_ids(text: str) -> list[str]:
+    """The backup job ids (``.../backupJobs/<guid>``) a paste names, each once, in order."""
+    return list(dict.fromkeys(m[1].lower() for m in _JOB_IDS.finditer(text)))
+
+
+def skipped_jobs(text: str) -> list[str]:
+    """The job ids of a paste that ``Resolver.resolve`` does not read (past ``MAX_JOB_READS``)."""
+    return job_ids(text)[MAX_JOB_READS:]
 
 
 def same_entity(job: Job, item: ProtectedVm) -> bool:
@@ -132,18 +142,21 @@ class Resolver:
         def add(items: Sequence[ProtectedVm]) -> None:
             found.extend(i for i in items if i not in found)
 
+        budget = [MAX_JOB_READS]
         for m in _VM_IDS.finditer(text):
             ref = VmRef(m["sub"], m["rg"], m["name"])
             add([i for i in self.all_items() if i.vm.same(ref)])
         vaults = self._named_vaults(text) or list(self._vaults)
-        for m in _JOB_IDS.finditer(text):
-            add(self._job_items(vaults, m[1]))
+        for job in job_ids(text)[:MAX_JOB_READS]:
+            add(self._job_items(vaults, job, budget))
         low = text.casefold()
         for vault in vaults:
             add([i for i in self.items(vault) if _names(i, low)])
         if not found:
-            for guid in list(dict.fromkeys(g.lower() for g in _GUIDS.findall(text)))[:_MAX_GUIDS]:
-                add(self._job_items(vaults, guid))
+            for guid in list(dict.fromkeys(g.lower() for g in _GUIDS.findall(text))):
+                if budget[0] <= 0:
+                    break
+                add(self._job_items(vaults, guid, budget))
         return found
 
     def pick_list(
@@ -183,8 +196,13 @@ class Resolver:
         }
         return [v for v in self._vaults if v.id.casefold() in named]
 
-    def _job_items(self, vaults: Sequence[VaultRef], job_name: str) -> list[ProtectedVm]:
+    def _job_items(
+        self, vaults: Sequence[VaultRef], job_name: str, budget: list[int]
+    ) -> list[ProtectedVm]:
         for vault in vaults:
+            if budget[0] <= 0:
+                return []  # the paste used up its reads: the rest are named as skipped
+            budget[0] -= 1
             try:
                 job = self._api.get_job(vault, job_name)
             except AzureError:

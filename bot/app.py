@@ -14,11 +14,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from actions.approvals import Approvers
+from actions.executor import Busy
 from actions.ledger import Ledger
 from actions.names import DIAGNOSTICS
 from actions.resources import VaultRef
 from actions.store import Store, open_store
 from bot.approvers import ApproverDirectory
+from bot.busy import busy_middleware
 from bot.listeners import (
     Deps,
     answer_buttons,
@@ -46,6 +48,7 @@ from knowledge.loader import KnowledgeBase, load_kb
 log = logging.getLogger(__name__)
 
 LISTENER_THREADS = 16
+LISTENER_QUEUE = 64  # requests waiting for a listener thread; past that, "busy, try again"
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -93,6 +96,7 @@ def create_app(
     if azure is not None and settings.azure_enabled:
         with_azure(deps, settings, azure)
     secret = settings.slack_signing_secret
+    pool = ContextExecutor(LISTENER_THREADS, queue=LISTENER_QUEUE, thread_name_prefix="listener")
     app = App(
         client=client if client is not None else make_client(settings),
         signing_secret=secret.get_secret_value() if secret is not None else "",
@@ -101,12 +105,13 @@ def create_app(
         process_before_response=False,
         ignoring_self_events_enabled=True,
         # Listeners run in a copy of the request's context: their log lines keep its request id.
-        listener_executor=ContextExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=pool,
         logger=logging.getLogger("slack_bolt"),
     )
     if isinstance(app.client, ObservedWebClient) and app.client.metrics is None:
         app.client.metrics = deps.metrics
     app.use(request_middleware(deps.metrics))
+    app.use(busy_middleware(deps, pool))  # a full pool answers "busy" instead of queueing
     app.error(_on_error(deps))
     listeners = (messages, mentions, commands, answer_buttons, azure_actions, approval_card)
     for module in (*listeners, params_modal):
@@ -140,6 +145,9 @@ def deps_of(app: App) -> Deps:
 
 def _on_error(deps: Deps) -> Any:
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        if isinstance(error, Busy):  # lost the race to the last free slot: no stack trace
+            log.warning("listener threads busy: request refused", extra={"type": body.get("type")})
+            return BoltResponse(status=200, body="")
         ref = new_ref()
         deps.metrics.errors.labels("bolt").inc()
         log.error(

@@ -1,7 +1,9 @@
 """Work that must not run on Slack's listener threads: diagnostics, remediations, job follow-ups.
 
 Remediations and job follow-ups go to ``actions.executor.Executor``; diagnostics get a pool of
-their own so a slow Azure read never delays an approved change.
+their own so a slow Azure read never delays an approved change. Every pool holds a bounded queue:
+when it is full, reads are refused (``Busy``: the caller says "busy, try again" in the thread), an
+approved remediation waits for the periodic reconcile, and a job is not followed.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 
 from actions.approvals import ApprovalRequest
-from actions.executor import Executor
+from actions.executor import BoundedExecutor, Busy, Executor
 from actions.ports import BackupApi
 from actions.resources import VaultRef
 
@@ -27,12 +29,13 @@ class Background:
         self,
         *,
         workers: int = 4,
+        queue: int = 32,
         follow_first_delay: float = 15.0,
         follow_max_delay: float = 300.0,
         follow_max_wait: float = 4 * 3600.0,
     ) -> None:
-        self.executor = Executor(workers=workers)
-        self._reads = ThreadPoolExecutor(workers, thread_name_prefix="backup-fix-read")
+        self.executor = Executor(workers=workers, queue=queue)
+        self._reads = BoundedExecutor(workers, queue=queue, thread_name_prefix="backup-fix-read")
         self._follow = (follow_first_delay, follow_max_delay, follow_max_wait)
         self._futures: list[Future[None]] = []
         self._lock = threading.Lock()
@@ -46,11 +49,16 @@ class Background:
         return cls(follow_first_delay=first, follow_max_delay=max(2.0, first * 10))
 
     def submit(self, request: ApprovalRequest, run: Callable[[], None]) -> None:
-        """Run an approved request's execution in the background."""
-        self._track(self.executor.submit(request, run))
+        """Run an approved request's execution in the background; when every runner is busy and
+        the queue is full it stays approved, and the periodic reconcile starts it later."""
+        try:
+            self._track(self.executor.submit(request, run))
+        except Busy:
+            log.warning("runners busy: the reconcile will start it", extra={"request": request.id})
 
     def run(self, what: str, work: Callable[[], None]) -> None:
-        """Run read-only work (a diagnostic) in the background; failures are logged."""
+        """Run read-only work (a diagnostic) in the background; failures are logged. Raises Busy
+        when the readers and their queue are full."""
 
         def guarded() -> None:
             try:
@@ -60,14 +68,27 @@ class Background:
 
         self._track(self._reads.submit(guarded))
 
+    def try_run(self, what: str, work: Callable[[], None]) -> bool:
+        """``run``, False instead of Busy."""
+        try:
+            self.run(what, work)
+        except Busy:
+            log.warning("background readers busy", extra={"what": what})
+            return False
+        return True
+
     def follow_job(
         self, api: BackupApi, vault: VaultRef, job: str, on_done: Callable[[str], None]
     ) -> None:
         """Poll a started job to its end (bounded) and call ``on_done`` with its status."""
         first, biggest, longest = self._follow
-        future = self.executor.follow_job(
-            api, vault, job, on_done, max_wait=longest, first_delay=first, max_delay=biggest
-        )
+        try:
+            future = self.executor.follow_job(
+                api, vault, job, on_done, max_wait=longest, first_delay=first, max_delay=biggest
+            )
+        except Busy:
+            log.warning("too many jobs followed: not following this one", extra={"job": job})
+            return
         self._track(future)
 
     def idle(self, timeout: float = 10.0) -> bool:

@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from slack_bolt import BoltContext
@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from actions.executor import BoundedExecutor
 from bot.background import Background
 from bot.logging import AZURE_CORRELATION_ID, REQUEST_ID
 from bot.metrics import Metrics
@@ -58,11 +59,11 @@ def bind(fn: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
-class ContextExecutor(ThreadPoolExecutor):
-    """A thread pool whose tasks run in a copy of the submitter's context."""
+class ContextExecutor(BoundedExecutor):
+    """A bounded thread pool whose tasks run in a copy of the submitter's context."""
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        """Like ThreadPoolExecutor.submit, with the caller's context variables."""
+        """Like BoundedExecutor.submit, with the caller's context variables."""
         context = contextvars.copy_context()
         return super().submit(lambda: context.run(fn, *args, **kwargs))
 

@@ -79,6 +79,15 @@ SENTENCES: Final[Sentences] = {
         "en": "This button names an action I don't have, so I ignored it.",
         "zh-TW": "這個按鈕指向我沒有的動作，所以我忽略了它。",
     },
+    "busy": {
+        "en": "I'm busy with other requests right now; please try again in a minute.",
+        "zh-TW": "我目前正在處理其他要求，請稍候一分鐘再試一次。",
+    },
+    "jobs_skipped": {
+        "en": "This paste names {count} more backup jobs; I read only the first {read}. "
+        "Skipped: {jobs}",
+        "zh-TW": "這段內容還提到 {count} 個備份作業；我只讀取了前 {read} 個。已略過：{jobs}",
+    },
     "vm_not_allowed": {
         "en": "VM {name} is not protected by a vault this bot may use (BACKUP_FIX_VAULTS), "
         "so I won't read or change it.",

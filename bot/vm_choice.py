@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from actions.base import Context
 from actions.diagnostics.job_details import JobDetails
 from actions.errors import ActionError
 from actions.names import is_remediation
+from actions.resolve import MAX_JOB_READS, skipped_jobs
 from actions.resources import ProtectedVm
 from bot.blocks.actions import chosen_reply, item_key, notice_reply, pick_vm_reply, report_reply
 from bot.listeners import Deps
@@ -136,11 +138,18 @@ def after_answer(
     the answer's (without it, the paste's language, else English)."""
     if not deps.azure_ready or not deps.settings.acts_in(channel):
         return
-    lang = lang or detect_lang(paste) or "en"
+    said = lang or detect_lang(paste) or "en"
     for m in matches:
         answer = compose(m.entry, deps.kb, "en", code=m.code)
         if set(answer.diagnostics + answer.remediations) & deps.actions:
-            introduce(deps, client, channel, thread_ts, paste, m.entry.code, lang=lang)
+            code = m.entry.code
+            work = partial(introduce, deps, client, channel, thread_ts, paste, code, lang=said)
+            # Azure reads never run on a listener thread: a slow vault must not hold the next
+            # event. Without a background runner (tests of the listener alone), right here.
+            if deps.background is None:
+                work()
+            elif not deps.background.try_run("introduce", work):
+                busy(deps, client, channel, thread_ts, said)
             return
 
 
@@ -167,6 +176,14 @@ def introduce(
     try:
         assert deps.resolver is not None
         found = deps.resolver.resolve(paste)
+        skipped = skipped_jobs(paste)
+        if skipped:  # named, so nobody thinks they were looked at
+            log.info("job ids past the read budget skipped", extra={"count": len(skipped)})
+            shown = ", ".join(skipped[:10]) + (" …" if len(skipped) > 10 else "")
+            text = sentence(
+                "jobs_skipped", lang, count=str(len(skipped)), read=str(MAX_JOB_READS), jobs=shown
+            )
+            post_one(deps, client, channel, thread_ts, notice_reply(text, "skipped"), "notice")
         if found:
             choose(deps, client, channel, thread_ts, found[0], code, user=None, lang=lang)
         else:
@@ -197,6 +214,12 @@ def choose(
     fixes = fixes_for(deps, report.suggestions, item)
     reply = report_reply(report, code, fixes, lang=lang)
     post_one(deps, client, channel, thread_ts, reply, "report")
+
+
+def busy(deps: Deps, client: Any, channel: str, thread_ts: str | None, lang: Lang) -> None:
+    """Say in the thread that the bot is too busy to take this now (the queue is full)."""
+    deps.metrics.errors.labels("busy").inc()
+    post_one(deps, client, channel, thread_ts, notice_reply(sentence("busy", lang), "busy"), "busy")
 
 
 def _named_vms(paste: str) -> list[str]:

@@ -209,6 +209,8 @@ def test_paste_naming_the_vm_settles_the_thread_and_shows_its_latest_job(
         "text": f"Backup of web-01 failed: {CODE}",
     }
     assert handle_message(deps, event, {"event_id": "Ev1"}, client, "UBOT") >= 1  # type: ignore[arg-type]
+    assert deps.background is not None
+    assert deps.background.idle(10)  # the VM lookup runs off the listener thread
     remembered = recall(deps.store, CHANNEL, THREAD)
     assert remembered is not None
     assert remembered.vm_id == VM.id
@@ -228,6 +230,8 @@ def test_paste_without_a_vm_gets_the_menu_and_a_pick_settles_it(deps: Deps) -> N
         "text": f"Backup failed with {CODE}",
     }
     handle_message(deps, event, {"event_id": "Ev2"}, client, "UBOT")  # type: ignore[arg-type]
+    assert deps.background is not None
+    assert deps.background.idle(10)
     menus = [
         b
         for kw in client.of("chat.postMessage")

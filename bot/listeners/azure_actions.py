@@ -22,6 +22,7 @@ from bot.remediate import request_fix
 from bot.replies import post_one, post_private
 from bot.sentences import error_sentence, sentence
 from bot.vm_choice import (
+    busy,
     choose,
     failure_reply,
     fixes_for,
@@ -117,7 +118,8 @@ def register(app: App, deps: Deps) -> None:
                     lang = reader_lang(deps, client, user)  # users.info: off the listener
                     run_diagnostic(deps, client, name, code, channel, thread, lang=lang)
 
-                deps.background.run(name, work)
+                if not deps.background.try_run(name, work):
+                    busy(deps, client, channel, thread, reader_lang(deps, client, user))
 
     def on_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -161,7 +163,8 @@ def register(app: App, deps: Deps) -> None:
                     return
                 choose(deps, client, channel, thread, item, code[:100], user=user, lang=lang)
 
-            deps.background.run("pick_vm", work)
+            if not deps.background.try_run("pick_vm", work):
+                busy(deps, client, channel, thread, reader_lang(deps, client, user))
 
     app.action(DIAGNOSE)(on_diagnose)
     app.action(REQUEST)(on_request)
