@@ -17,6 +17,7 @@ from bot import ids
 from bot.blocks import (
     Reply,
     answer_replies,
+    details_replies,
     entry_replies,
     help_reply,
     list_replies,
@@ -173,6 +174,18 @@ def check_reply(reply: Reply) -> None:
     assert len(pairs) == len(set(pairs))
 
 
+def visible(blocks: list[dict[str, Any]]) -> int:
+    """Characters a reader sees: header, section and context text; a link shows its label."""
+    seen = 0
+    for block in blocks:
+        parts = [block.get("text")] if block["type"] in ("header", "section") else []
+        parts += block.get("elements", []) if block["type"] == "context" else []
+        for part in parts:
+            text = re.sub(r"<[^|<>]*\|([^<>]*)>", r"\1", part["text"])
+            seen += len(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    return seen
+
+
 def check_all(replies: list[Reply]) -> None:
     assert replies
     for reply in replies:
@@ -191,8 +204,14 @@ def unescaped_controls(mrkdwn: str) -> str:
 # --- answers ----------------------------------------------------------------------------------
 
 
+def in_order(body: str, parts: list[str]) -> None:
+    positions = [body.find(p) for p in parts]
+    assert -1 not in positions, [p for p, i in zip(parts, positions, strict=True) if i == -1]
+    assert positions == sorted(positions)
+
+
 @pytest.mark.parametrize("lang", LANGS)
-def test_answer_has_every_part_in_order(lang: Lang) -> None:
+def test_short_answer_then_its_details_have_every_part_in_order(lang: Lang) -> None:
     replies = answer_replies(
         [match(AGENT, "x UserErrorGuestAgentStatusUnavailable y")], KB, lang, paste_hash="h1"
     )
@@ -201,37 +220,56 @@ def test_answer_has_every_part_in_order(lang: Lang) -> None:
     header = replies[0].blocks[0]
     assert header["type"] == "header"
     assert header["text"]["text"] == f"{AGENT.code}: {AGENT.title.get(lang)}"
-    body = texts(replies)
-    parts = [
-        "`x UserErrorGuestAgentStatusUnavailable y`",
-        esc(AGENT.summary.get(lang)),
-        LABELS["causes"][lang],
-        "• " + AGENT.causes[0].text.get(lang),  # type: ignore[union-attr]
-        LABELS["steps"][lang],
-        "1. " + AGENT.steps[0].text.get(lang),
-        "2. " + AGENT.steps[1].text.get(lang),
-        f"*{SECTION.title.get(lang)}*",
-        "1. " + SECTION.steps[0].text.get(lang),
-        "2. " + SECTION.steps[1].text.get(lang),
-        LABELS["notes"][lang],
-        LABELS["related"][lang],
-        LABELS["docs"][lang],
-        "Microsoft Docs",
-    ]
-    positions = [body.find(p) for p in parts]
-    assert -1 not in positions, [p for p, i in zip(parts, positions, strict=True) if i == -1]
-    assert positions == sorted(positions)
-    see = LABELS["see_below"][lang].format(title=SECTION.title.get(lang))
-    assert "2. " + AGENT.steps[1].text.get(lang) + " " + see in body
-    assert f"<{ARTICLES['snapshot-timeout'].url(lang, 'agent')}|" in body
-    assert unescaped_controls(body).count("<") == 0
+    short = texts(replies)
+    in_order(
+        short,
+        [
+            "`x UserErrorGuestAgentStatusUnavailable y`",
+            esc(AGENT.summary.get(lang)),
+            LABELS["steps"][lang],
+            "1. " + AGENT.steps[0].text.get(lang),
+            "2. " + AGENT.steps[1].text.get(lang),
+            f"<{ARTICLES['snapshot-timeout'].url(lang, 'agent')}|",
+            "Microsoft Docs",
+        ],
+    )
+    # The rest waits for "Show details": no causes, shared sections, notes or related errors.
+    for later in ("causes", "notes", "related", "see_below"):
+        assert LABELS[later][lang].split("{")[0] not in short
+    assert SECTION.steps[0].text.get(lang) not in short
+    assert unescaped_controls(short).count("<") == 0
     assert replies[0].text == f"{AGENT.code}: {AGENT.title.get(lang)}"
+
+    more = details_replies(AGENT, KB, lang)
+    check_all(more)
+    body = texts(more)
+    in_order(
+        body,
+        [
+            AGENT.code,
+            LABELS["causes"][lang],
+            "• " + AGENT.causes[0].text.get(lang),  # type: ignore[union-attr]
+            f"*{SECTION.title.get(lang)}*",
+            "1. " + SECTION.steps[0].text.get(lang),
+            "2. " + SECTION.steps[1].text.get(lang),
+            LABELS["notes"][lang],
+            LABELS["related"][lang],
+            LABELS["docs"][lang],
+            "Microsoft Docs",
+        ],
+    )
+    assert LABELS["steps"][lang] not in body  # the short answer showed them whole
+    assert unescaped_controls(body).count("<") == 0
+    again = texts(details_replies(AGENT, KB, lang, steps=True))
+    see = LABELS["see_below"][lang].format(title=SECTION.title.get(lang))
+    assert "2. " + AGENT.steps[1].text.get(lang) + " " + see in again
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_action_buttons_only_for_enabled_names_the_answer_offers(lang: Lang) -> None:
     none = answer_replies([match(AGENT)], KB, lang, paste_hash="h")
     assert {b["action_id"] for b in buttons(none)} == {
+        ids.DETAILS,
         ids.FEEDBACK_HELPED,
         ids.FEEDBACK_NOT_HELPED,
     }
@@ -243,9 +281,13 @@ def test_action_buttons_only_for_enabled_names_the_answer_offers(lang: Lang) -> 
         ids.diagnose_id("vm_agent_status"),
         ids.diagnose_id("job_details"),
         ids.request_id("trigger_backup"),
+        ids.DETAILS,
         ids.FEEDBACK_HELPED,
         ids.FEEDBACK_NOT_HELPED,
     }
+    details = by_id[ids.DETAILS]
+    assert json.loads(details["value"]) == {"code": AGENT.code, "lang": lang, "steps": 0}
+    assert details["text"]["text"] == LABELS["show_details"][lang]
     trigger = by_id[ids.request_id("trigger_backup")]
     assert json.loads(trigger["value"]) == {"code": AGENT.code, "action": "trigger_backup"}
     assert " " not in trigger["value"]
@@ -278,9 +320,11 @@ def test_several_matches_one_complete_answer_after_another() -> None:
     headers = [i for i, b in enumerate(blocks) if b["type"] == "header"]
     assert [blocks[i]["text"]["text"].split(":")[0] for i in headers] == [AGENT.code, LIMIT.code]
     feedback = [
-        (i, json.loads(b["elements"][0]["value"])["code"])
+        (i, json.loads(e["value"])["code"])
         for i, b in enumerate(blocks)
-        if b["type"] == "actions" and b["elements"][0]["action_id"] == ids.FEEDBACK_HELPED
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.FEEDBACK_HELPED
     ]
     # Each answer's feedback sits after its own header and before the next answer's.
     assert [code for _, code in feedback] == [AGENT.code, LIMIT.code]
@@ -329,30 +373,36 @@ def _huge_kb() -> tuple[KnowledgeBase, Entry]:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_huge_entry_is_split_within_limits(lang: Lang) -> None:
+def test_huge_entry_is_short_first_and_whole_in_its_details(lang: Lang) -> None:
     kb, huge = _huge_kb()
     replies = answer_replies(
         [match(huge), match(AGENT)], kb, lang, paste_hash="h", actions=ALL_ACTIONS, share=True
     )
     check_all(replies)
-    assert len(replies) >= 3
-    body = texts(replies)
+    assert len(replies) == 1
+    blocks = replies[0].blocks
+    second = next(i for i, b in enumerate(blocks) if b["type"] == "divider")
+    assert visible(blocks[:second]) <= 900
+    assert visible(blocks[second:]) <= 900
+    short = texts(replies)
+    assert "\n5. " in short
+    assert "\n6. " not in short
+    assert blocks[0]["text"]["text"].endswith("…")
+    details = next(b for b in buttons(replies) if b["action_id"] == ids.DETAILS)
+    assert json.loads(details["value"]) == {"code": huge.code, "lang": lang, "steps": 1}
+    assert short.count(esc(AGENT.summary.get(lang))) == 1
+
+    more = details_replies(huge, kb, lang, steps=True, actions=ALL_ACTIONS)
+    check_all(more)
+    assert len(more) >= 3
+    body = texts(more)
     for n in range(1, 202):  # 200 steps plus the enormous one, all numbered, none lost
         assert f"\n{n}. " in body
     enormous = next(line for line in body.split("\n") if "Enormous" in line)
-    more = LABELS["more"][lang]
+    label = LABELS["more"][lang]
     doc = ARTICLES["vms-troubleshoot"].url(lang, "usererrorhugeentry")
-    assert enormous.endswith(f"x… <{doc}|{more}>")
+    assert enormous.endswith(f"x… <{doc}|{label}>")
     assert len(enormous) <= 3000
-    assert replies[0].blocks[0]["text"]["text"].endswith("…")
-    # The huge answer's buttons are in the reply that ends it, before the next answer starts.
-    codes_by_reply = [
-        {json.loads(b["value"]).get("code") for b in buttons([r])} - {None} for r in replies
-    ]
-    huge_end = max(i for i, r in enumerate(replies) if huge.code in r.text)
-    assert huge.code in codes_by_reply[huge_end]
-    assert all(huge.code not in c for c in codes_by_reply[:huge_end])
-    assert texts(replies).count(esc(AGENT.summary.get(lang))) == 1
 
 
 def test_huge_entry_opened_by_hand_is_within_limits() -> None:
@@ -442,6 +492,7 @@ def test_entry_reply_has_no_excerpt_but_everything_else(lang: Lang) -> None:
     assert not any(b["block_id"].startswith("matched") for b in replies[0].blocks)
     assert {b["action_id"] for b in buttons(replies)} == {
         ids.diagnose_id("job_details"),
+        ids.DETAILS,
         ids.FEEDBACK_HELPED,
         ids.FEEDBACK_NOT_HELPED,
         ids.SHARE,

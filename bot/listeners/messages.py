@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks import answer_replies
+from bot.blocks import UNASKED_ANSWERS, answer_replies
 from bot.listeners import Deps, guard
 from bot.replies import analyse_paste, choose_lang, paste_hash, post_in_thread
 from bot.unmatched import note_unmatched
@@ -66,7 +66,12 @@ def handle_message(
         return 0
     lang = choose_lang(deps, client, event.get("user"), override=None, paste=analysis.lang)
     replies = answer_replies(
-        fresh, deps.kb, lang, paste_hash=paste_hash(text), actions=deps.actions_in(channel)
+        fresh,
+        deps.kb,
+        lang,
+        paste_hash=paste_hash(text),
+        actions=deps.actions_in(channel),
+        limit=UNASKED_ANSWERS,  # nobody asked: the rest wait behind "Show N more"
     )
     sent = post_in_thread(deps, client, channel, thread_ts, replies, "paste")
     if sent:
