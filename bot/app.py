@@ -24,6 +24,7 @@ from bot.busy import busy_middleware
 from bot.listeners import (
     Deps,
     answer_buttons,
+    answer_more,
     approval_card,
     azure_actions,
     commands,
@@ -113,7 +114,15 @@ def create_app(
     app.use(request_middleware(deps.metrics))
     app.use(busy_middleware(deps, pool))  # a full pool answers "busy" instead of queueing
     app.error(_on_error(deps))
-    listeners = (messages, mentions, commands, answer_buttons, azure_actions, approval_card)
+    listeners = (
+        messages,
+        mentions,
+        commands,
+        answer_buttons,
+        answer_more,
+        azure_actions,
+        approval_card,
+    )
     for module in (*listeners, params_modal):
         module.register(app, deps)
     _ignore_the_rest(app)
