@@ -3,6 +3,7 @@ pool says "busy" instead of queueing."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -78,3 +79,62 @@ def test_background_reads_say_busy_rather_than_queue() -> None:
         gate.set()
         assert background.idle(5)
         background.shutdown()
+
+
+class SlackStub:
+    """users.info says zh-TW; chat.postMessage is recorded."""
+
+    def __init__(self) -> None:
+        self.posted: list[dict[str, Any]] = []
+
+    def users_info(self, **_kw: Any) -> dict[str, Any]:
+        return {"ok": True, "user": {"locale": "zh-TW"}}
+
+    def chat_postMessage(self, **kw: Any) -> dict[str, Any]:  # noqa: N802 (Slack's name)
+        self.posted.append(kw)
+        return {"ok": True, "ts": "2.2"}
+
+
+def test_full_listener_threads_say_busy_in_the_thread_in_the_readers_language(
+    tmp_path: Any,
+) -> None:
+    from slack_bolt import BoltContext
+
+    from actions.store import open_store
+    from bot.busy import busy_middleware
+    from bot.listeners import Deps
+    from bot.locale import LocaleCache
+    from bot.metrics import Metrics
+    from bot.sentences import sentence
+    from bot.settings import Settings
+    from knowledge import load_kb
+
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    deps = Deps(Settings(), load_kb(), store, Metrics(), LocaleCache())
+    gate = threading.Event()
+    pool = BoundedExecutor(1, queue=0)
+    client = SlackStub()
+    context = BoltContext(client=client)
+    passed: list[bool] = []
+    guard = busy_middleware(deps, pool)
+    mention = {"type": "event_callback", "event": {
+        "type": "app_mention", "channel": "C1", "user": "U1", "ts": "1.1", "text": "<@UBOT> hi",
+    }}  # fmt: skip
+    try:
+        assert guard(body=mention, context=context, next=lambda: passed.append(True)) is None
+        pool.submit(gate.wait)
+        response = guard(body=mention, context=context, next=lambda: passed.append(True))
+        command = {"command": "/backup-fix", "user_id": "U1", "text": "x"}
+        refused = guard(body=command, context=context, next=lambda: passed.append(True))
+    finally:
+        gate.set()
+        pool.shutdown()
+        store.close()
+    assert passed == [True]  # only the first went on to a listener
+    assert response is not None
+    assert response.status == 200
+    (said,) = client.posted
+    assert (said["channel"], said["thread_ts"]) == ("C1", "1.1")
+    assert said["text"] == sentence("busy", "zh-TW")
+    assert refused is not None
+    assert json.loads(refused.body) == {"response_type": "ephemeral", "text": said["text"]}
