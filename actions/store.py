@@ -170,6 +170,13 @@ def _v8(conn: Connection) -> None:
     feedback_vote.create(conn, checkfirst=True)
 
 
+def _v9(conn: Connection) -> None:
+    # The alert inbox (issue 10): Azure Monitor alerts kept from arrival until they are handled.
+    from incidents import inbox  # its table lives beside its access functions, like the ledger
+
+    inbox.alert_inbox.create(conn, checkfirst=True)
+
+
 # What is kept only ``BACKUP_FIX_RETENTION_DAYS``: (table, its time column). Approvals and the
 # audit trail are not in it: they are the record of what was changed.
 RETAINED: tuple[tuple[Table, Column[Any]], ...] = (
@@ -190,6 +197,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (6, _v6),
     (7, _v7),
     (8, _v8),
+    (9, _v9),
 ]
 
 
