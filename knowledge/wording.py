@@ -184,6 +184,12 @@ _OTHER_PRODUCTS = (
     *("datto", "backup exec", "aws backup", "backup and dr", "restic", "borg ", "proxmox"),
     *("macrium", "time machine", "hyper backup", "zerto", "druva", "unitrends", "kasten"),
 )
+# The same, read as substrings before any word is folded (a superset of the words above).
+_TROUBLE_HINTS = (
+    *("fail", "error", "not", "no ", "unable", "cannot", "denied", "refus", "invalid"),
+    *("missing", "broke", "stuck", "exceed", "time", "warn", "limit", "full", "corrupt"),
+    *("disallow", "already", *_TROUBLE_PARTS),
+)
 _MAY_DESCRIBE = ("recovery point", "restore point", "rehydrat", "archive", "還原點", "復原點")
 # "Recovery point" is Azure Backup's own term (other products say restore point or snapshot).
 _AZURE_PARTS = ("/subscriptions/", "recovery services", "microsoft.", "recovery point")
@@ -227,8 +233,11 @@ def _fold_same(m: re.Match[str]) -> str:
 
 def describes(paste: Paste) -> bool:
     """Cheap: the paste may describe an Azure Backup error (backup, restore, a recovery point,
-    a job...); chat that never mentions one is not read for descriptions at all."""
-    return paste.context or paste.support or any(p in paste.low for p in _MAY_DESCRIBE)
+    a job... and something gone wrong); other chat is not read for descriptions at all."""
+    low = paste.low
+    return (paste.context or paste.support or any(p in low for p in _MAY_DESCRIBE)) and any(
+        p in low for p in _TROUBLE_HINTS
+    )
 
 
 def fold(low: str) -> tuple[str, list[tuple[str, int, int]]]:

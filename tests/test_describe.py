@@ -91,7 +91,8 @@ def test_azure_backup_context(text: str, expected: bool) -> None:
 
 def test_chat_that_names_no_backup_is_not_read_at_all() -> None:
     assert not describes(prepare("deploying checkout v2.3 to staging now"))
-    assert describes(prepare("the recovery point never moved to archive"))
+    assert describes(prepare("the recovery point did not move to archive"))
+    assert not describes(prepare("backup of fs01 finished fine last night, thanks"))
 
 
 # ----- answering and suggesting -------------------------------------------------------------
