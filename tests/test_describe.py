@@ -125,7 +125,7 @@ def test_twins_the_paste_cannot_tell_apart_are_suggested() -> None:
 
 
 def test_without_backup_context_a_description_only_suggests() -> None:
-    text = "the backup plugin pod gets restarted in the middle of the run"
+    text = "the backup plugin pod gets restarted in the middle of the run and it fails"
     assert _answer(text) == []
     assert "UserErrorBackupPluginPodRestartedDuringBackup" in _suggested(text)
 
