@@ -1,4 +1,4 @@
-"""HTTP mode: a WSGI app (/slack/events, /healthz, /readyz, /metrics) served by waitress.
+"""HTTP mode: a WSGI app (/slack/events, /azure/alerts, /healthz, /readyz, /metrics) on waitress.
 
 With a probe port (``BACKUP_FIX_PROBE_PORT``) the health and metrics paths move to a listener of
 their own, which the deployments keep off the public ingress; the main port then answers them 404.
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0  # seconds the store may take to answer `SELECT 1` before /readyz says 503
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; a bigger body is not from Slack.
 EVENTS_PATH = "/slack/events"
+ALERTS_PATH = "/azure/alerts"  # Azure Monitor action groups (issue 10); 404 unless configured
 _TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)  # seconds since 1970, as Slack sends them
 
 StartResponse = Callable[..., Any]
@@ -103,6 +104,27 @@ def store_probe(app: App) -> StoreProbe:
     return StoreProbe(_deps_store(app))
 
 
+def alert_intake(app: App, metrics: Metrics) -> WsgiApp | None:
+    """``POST /azure/alerts`` of ``app`` from its settings; None when no auth is configured."""
+    from bot.app import deps_of
+    from incidents.intake import build, vault_allow_list
+
+    deps = deps_of(app)
+    settings = deps.settings
+    token = settings.alert_token
+    return build(
+        engine=deps.store.engine,
+        registry=metrics.registry,
+        in_scope=vault_allow_list(settings.vaults),
+        token=token.get_secret_value() if token is not None else None,
+        tenant=settings.alert_tenant_id,
+        audiences=settings.alert_audience,
+        jwks_url=settings.alert_jwks_url,
+        cloud=settings.azure_cloud,
+        ca_bundle=settings.requests_ca_bundle,
+    )
+
+
 def make_wsgi(
     app: App,
     metrics: Metrics,
@@ -118,11 +140,17 @@ def make_wsgi(
     bolt = SlackRequestHandler(app)
     text = "text/plain; charset=utf-8"
     probe_paths = make_probes(metrics, ready or store_probe(app)) if probes else None
+    alerts = alert_intake(app, metrics)
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # Until Bolt's middleware finds Slack's id in the body, the request has one of ours.
         REQUEST_ID.set(new_request_id())
         return bolt(environ, start_response)
+
+    def alert(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        assert alerts is not None
+        REQUEST_ID.set(new_request_id())
+        return alerts(environ, start_response)
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -142,6 +170,9 @@ def make_wsgi(
             # Every request, retries included, goes through Bolt's signature check; each in a
             # context of its own, so no request id is left behind on the server's thread.
             return contextvars.copy_context().run(events, environ, start_response)
+        if path == ALERTS_PATH and alerts is not None:
+            # Authenticated by its own URL token or bearer token, never Slack's signature.
+            return contextvars.copy_context().run(alert, environ, start_response)
         if probe_paths is not None:
             return probe_paths(environ, start_response)
         return _plain(start_response, "404 Not Found", b"not found\n", text)

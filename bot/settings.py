@@ -21,6 +21,8 @@ CommaList = Annotated[tuple[str, ...], NoDecode]
 
 _USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]+$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]+$")
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_URL_SAFE = re.compile(r"^[A-Za-z0-9._~-]{16,512}$")  # survives a URL without escaping
 _VAULT = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.RecoveryServices/vaults/[^/]+$",
     re.IGNORECASE,
@@ -69,6 +71,11 @@ class Settings(BaseSettings):
     )
     azure_arm_endpoint: str | None = Field(None, validation_alias="AZURE_ARM_ENDPOINT")
     requests_ca_bundle: Path | None = Field(None, validation_alias="REQUESTS_CA_BUNDLE")
+    # POST /azure/alerts (issue 10): a URL secret, and/or Entra ID secure webhooks.
+    alert_token: SecretStr | None = Field(None, validation_alias="BACKUP_FIX_ALERT_TOKEN")
+    alert_tenant_id: str | None = Field(None, validation_alias="BACKUP_FIX_ALERT_TENANT_ID")
+    alert_audience: CommaList = Field((), validation_alias="BACKUP_FIX_ALERT_AUDIENCE")
+    alert_jwks_url: str | None = Field(None, validation_alias="BACKUP_FIX_ALERT_JWKS_URL")
     approval_ttl_minutes: int = Field(
         30, ge=1, le=1440, validation_alias="BACKUP_FIX_APPROVAL_TTL_MINUTES"
     )
@@ -199,6 +206,37 @@ class Settings(BaseSettings):
             raise ValueError(f"no such file: {value}")
         return value
 
+    @field_validator("alert_token", "alert_tenant_id", "alert_jwks_url", mode="before")
+    @classmethod
+    def _alert_blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("alert_token")
+    @classmethod
+    def _alert_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _URL_SAFE.match(value.get_secret_value()):
+            raise ValueError("must be 16 to 512 characters from A-Z a-z 0-9 - . _ ~")
+        return value
+
+    @field_validator("alert_tenant_id")
+    @classmethod
+    def _alert_tenant(cls, value: str | None) -> str | None:
+        if value is not None and not _GUID.match(value.strip()):
+            raise ValueError("must be the tenant's id (a GUID)")
+        return None if value is None else value.strip().lower()
+
+    @field_validator("alert_audience", mode="before")
+    @classmethod
+    def _alert_audience(cls, value: Any) -> tuple[str, ...]:
+        return _split(value)
+
+    @field_validator("alert_jwks_url")
+    @classmethod
+    def _alert_jwks(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https://[^/\s]+/\S*$", value.strip()):
+            raise ValueError(f"must be an https URL, not {value!r}")
+        return None if value is None else value.strip()
+
     def bot_token(self) -> str:
         """The bot token; raises SettingsError when it is missing."""
         if self.slack_bot_token is None:
@@ -217,6 +255,7 @@ class Settings(BaseSettings):
     def check_serve(self, *, force_http: bool = False) -> None:
         """Raise SettingsError when ``serve`` cannot run in the chosen mode."""
         self.bot_token()
+        self._check_alerts()
         if not self.socket_mode(force_http=force_http) and self.slack_signing_secret is None:
             raise SettingsError("SLACK_SIGNING_SECRET", "required in HTTP mode")
         if self.enabled_actions and self.signing_key is None:
@@ -224,6 +263,21 @@ class Settings(BaseSettings):
                 "BACKUP_FIX_SIGNING_KEY",
                 "required when BACKUP_FIX_ENABLED_ACTIONS is set (32 or more random bytes, "
                 "base64 or hex)",
+            )
+
+    def _check_alerts(self) -> None:
+        tenant, audience = self.alert_tenant_id, self.alert_audience
+        if audience and not tenant:
+            raise SettingsError(
+                "BACKUP_FIX_ALERT_TENANT_ID", "required when BACKUP_FIX_ALERT_AUDIENCE is set"
+            )
+        if tenant and not audience:
+            raise SettingsError(
+                "BACKUP_FIX_ALERT_AUDIENCE", "required when BACKUP_FIX_ALERT_TENANT_ID is set"
+            )
+        if self.alert_jwks_url and not tenant:
+            raise SettingsError(
+                "BACKUP_FIX_ALERT_TENANT_ID", "required when BACKUP_FIX_ALERT_JWKS_URL is set"
             )
 
     def key(self) -> bytes | None:
