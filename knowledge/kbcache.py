@@ -44,6 +44,7 @@ def cached_matcher(root: Path | None = None, *, folder: Path | None = None) -> M
     if hit is not None:
         return hit
     matcher = Matcher(load_kb(base))  # a defect raises here, exactly as without a cache
+    _ = matcher.descriptions  # built on first use otherwise: the cached copy carries it
     _write(path, matcher)
     return matcher
 
