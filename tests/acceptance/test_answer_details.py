@@ -228,3 +228,18 @@ def test_first_replies_as_slack_receives_them_stay_within_900_characters(
         assert code in answer.all_text()
         assert visible(answer.blocks) <= 900, (code, visible(answer.blocks))
         assert DETAILS in {b.get("action_id") for b in buttons(answer.blocks)}
+
+
+def test_details_of_an_answer_only_its_caller_sees_come_privately(slack: Slack) -> None:
+    reply = slack.command(KNOWN, user="UPRIVATE", channel="CPRIVATE")
+    more = reply.button(DETAILS)
+    status, _, url = slack.click(more, user="UPRIVATE", channel="CPRIVATE", ephemeral=True)
+    assert status == 200
+    path = "/" + url.split("127.0.0.1", 1)[1].split("/", 1)[1]
+    said = slack.fake.wait_for("response_url", where=lambda c: c.path == path)[0]
+    assert said.params.get("response_type") == "ephemeral"
+    assert "Details: " + KNOWN in said.all_text()
+    settle(slack)
+    assert [
+        c for c in slack.fake.calls("chat.postMessage") if c.params.get("channel") == "CPRIVATE"
+    ] == []
