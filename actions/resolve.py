@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from actions.errors import AzureError, NotAllowed
 from actions.ports import BackupApi
@@ -99,8 +100,22 @@ def fresh_item(api: BackupApi, item: ProtectedVm) -> ProtectedVm:
     raise NotAllowed(f"{item.friendly_name} is no longer protected by vault {item.vault.name}.")
 
 
+class Inventory(Protocol):
+    """Where protected items come from: ``BackupApi`` or ``actions.inventory.GraphInventory``."""
+
+    def list_protected_vms(self, vault: VaultRef) -> list[ProtectedVm]:
+        """The vault's protected Azure VMs."""
+        ...
+
+    def forget(self) -> None:
+        """Read again at the next question."""
+        ...
+
+
 class Resolver:
-    """Finds protected items in pastes; ``list_protected_vms`` is cached per vault for ``ttl`` s."""
+    """Finds protected items in pastes; ``list_protected_vms`` is cached per vault for ``ttl`` s.
+    With ``inventory`` (Resource Graph, when BACKUP_FIX_SCOPES is set) the items come from it
+    instead of ``api``; either way only the configured ``vaults`` are read."""
 
     def __init__(
         self,
@@ -109,8 +124,11 @@ class Resolver:
         *,
         ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        inventory: Inventory | None = None,
     ) -> None:
         self._api, self._vaults, self._ttl, self._clock = api, tuple(vaults), ttl, clock
+        # Where the items come from: the vaults one by one (api), or Resource Graph (inventory).
+        self._inventory = inventory
         self._cache: dict[str, tuple[float, list[ProtectedVm]]] = {}
         self._lock = threading.Lock()
 
@@ -121,7 +139,7 @@ class Resolver:
             hit = self._cache.get(key)
         if hit is not None and hit[0] > self._clock():
             return list(hit[1])
-        found = self._api.list_protected_vms(vault)
+        found = (self._inventory or self._api).list_protected_vms(vault)
         with self._lock:
             self._cache[key] = (self._clock() + self._ttl, found)
         return list(found)
@@ -134,6 +152,8 @@ class Resolver:
         """Drop the cache (after a change such as resume_protection)."""
         with self._lock:
             self._cache.clear()
+        if self._inventory is not None:
+            self._inventory.forget()
 
     def resolve(self, text: str) -> list[ProtectedVm]:
         """The configured vaults' items the paste names, in the order found (empty if none)."""
