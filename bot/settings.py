@@ -12,9 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from actions.graph import Scopes
 from actions.names import REMEDIATIONS
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
@@ -70,6 +71,14 @@ class Settings(BaseSettings):
         "AzureCloud", validation_alias="AZURE_CLOUD"
     )
     azure_arm_endpoint: str | None = Field(None, validation_alias="AZURE_ARM_ENDPOINT")
+    # Resource Graph (the pull path): where it looks, how often it polls, its URL (tests).
+    scopes: CommaList = Field((), validation_alias="BACKUP_FIX_SCOPES")
+    poll_minutes: int | None = Field(
+        None, ge=0, le=1440, validation_alias="BACKUP_FIX_POLL_MINUTES"
+    )
+    resource_graph_endpoint: str | None = Field(
+        None, validation_alias="AZURE_RESOURCE_GRAPH_ENDPOINT"
+    )
     requests_ca_bundle: Path | None = Field(None, validation_alias="REQUESTS_CA_BUNDLE")
     # POST /azure/alerts (issue 10): a URL secret, and/or Entra ID secure webhooks.
     alert_token: SecretStr | None = Field(None, validation_alias="BACKUP_FIX_ALERT_TOKEN")
@@ -236,6 +245,47 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https://[^/\s]+/\S*$", value.strip()):
             raise ValueError(f"must be an https URL, not {value!r}")
         return None if value is None else value.strip()
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scopes(cls, value: Any) -> tuple[str, ...]:
+        values = _split(value)
+        Scopes.parse(values)  # a ValueError names the entry that is neither kind
+        return values
+
+    @field_validator("poll_minutes", mode="before")
+    @classmethod
+    def _blank_poll(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("poll_minutes")
+    @classmethod
+    def _poll_needs_scopes(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value and not info.data.get("scopes"):
+            raise ValueError("polls nothing without BACKUP_FIX_SCOPES")
+        return value
+
+    @field_validator("resource_graph_endpoint", mode="before")
+    @classmethod
+    def _graph_endpoint(cls, value: Any) -> Any:
+        if value is None or not str(value).strip():
+            return None
+        text = str(value).strip()
+        if not re.match(r"^https://[^/\s]+", text):
+            raise ValueError(f"must be an https URL, not {text!r}")
+        return text
+
+    @property
+    def graph_scopes(self) -> Scopes:
+        """BACKUP_FIX_SCOPES parsed: subscription ids and management groups."""
+        return Scopes.parse(self.scopes)
+
+    @property
+    def poll_every(self) -> int:
+        """Minutes between Resource Graph polls: 0 (off) without scopes, else 10 unless set."""
+        if not self.scopes:
+            return 0
+        return 10 if self.poll_minutes is None else self.poll_minutes
 
     def bot_token(self) -> str:
         """The bot token; raises SettingsError when it is missing."""
