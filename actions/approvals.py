@@ -8,6 +8,11 @@ click may attempt the move at all.
 An approval binds to the exact plan through ``plan_hash``: an HMAC of action, parameters and plan
 text under ``BACKUP_FIX_SIGNING_KEY``, which is never stored in the database. Whoever can write to
 the database can change a request, but cannot make its stored hash match again.
+
+A click counts from one of two places: the request's own card (its channel and message), or the
+clicker's own App Home tab, whose buttons carry ``home_tag``: an HMAC of the request, its plan hash
+and the one user that Home was drawn for. A Home button copied to, or forged for, someone else
+does not match their tag.
 """
 
 from __future__ import annotations
@@ -139,27 +144,43 @@ class Approvers:
         return any(user in set(group_members.get(g, ())) for g in self.groups)
 
 
+def home_tag(request: ApprovalRequest, user: str, *, key: bytes) -> str:
+    """The keyed tag of ``request``'s buttons on ``user``'s own App Home tab (plan included)."""
+    data = f"home\n{request.id}\n{request.plan_hash}\n{user}".encode()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Click:
-    """What a click on the card presents: the button's hash, and the message it came from."""
+    """What a click presents: the button's hash, and the message it came from; or, from the
+    clicker's App Home tab, no message and the button's ``home`` tag."""
 
     presented_hash: str
     channel: str
     message_ts: str
+    home: str | None = None
+
+
+def _on_card(request: ApprovalRequest, click: Click) -> bool:
+    """True when the click came from the request's own card (its channel and message)."""
+    if click.channel != request.channel or not request.card_ts:
+        return False
+    return secrets.compare_digest(click.message_ts, request.card_ts)
 
 
 def _still_open(
-    request: ApprovalRequest, click: Click, now: datetime, key: bytes
+    request: ApprovalRequest, click: Click, user: str, now: datetime, key: bytes
 ) -> Refusal | None:
-    """The refusals common to approving and rejecting: a forged or copied card, a request edited
-    in the database, a decided or late request."""
+    """The refusals common to approving and rejecting: a forged or copied card or Home button, a
+    request edited in the database, a decided or late request."""
     if not secrets.compare_digest(click.presented_hash, request.plan_hash):
         return Refusal.TAMPERED
     if not bound(request, key=key):
         return Refusal.TAMPERED
-    if click.channel != request.channel or not request.card_ts:
-        return Refusal.WRONG_CHANNEL
-    if not secrets.compare_digest(click.message_ts, request.card_ts):
+    if click.home is not None:
+        if not secrets.compare_digest(click.home, home_tag(request, user, key=key)):
+            return Refusal.TAMPERED
+    elif not _on_card(request, click):
         return Refusal.WRONG_CHANNEL
     if request.status != Status.PENDING:
         return Refusal.EXPIRED if request.status == Status.EXPIRED else Refusal.ALREADY_DECIDED
@@ -178,7 +199,7 @@ def check_approve(
     key: bytes,
 ) -> Refusal | None:
     """None when ``user`` may approve ``request`` now; otherwise why not."""
-    if (refusal := _still_open(request, click, now, key)) is not None:
+    if (refusal := _still_open(request, click, user, now, key)) is not None:
         return refusal
     if user == request.requester:
         return Refusal.OWN_REQUEST
@@ -197,7 +218,7 @@ def check_reject(
     key: bytes,
 ) -> Refusal | None:
     """None when ``user`` may reject: an approver, or the requester withdrawing their own."""
-    if (refusal := _still_open(request, click, now, key)) is not None:
+    if (refusal := _still_open(request, click, user, now, key)) is not None:
         return refusal
     if not (is_approver or user == request.requester):
         return Refusal.NOT_APPROVER

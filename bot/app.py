@@ -28,6 +28,8 @@ from bot.listeners import (
     approval_card,
     azure_actions,
     commands,
+    explain,
+    home,
     mentions,
     messages,
     params_modal,
@@ -122,6 +124,8 @@ def create_app(
         answer_more,
         azure_actions,
         approval_card,
+        explain,
+        home,
     )
     for module in (*listeners, params_modal):
         module.register(app, deps)
@@ -140,10 +144,29 @@ def with_azure(deps: Deps, settings: Settings, azure: Any) -> None:
     enabled = frozenset(settings.enabled_actions)
     deps.azure = azure
     deps.guardrails = Guardrails(vaults, enabled)
-    deps.resolver = Resolver(azure, vaults)
+    deps.resolver = Resolver(azure, vaults, inventory=graph_inventory(settings, azure, vaults))
     deps.background = TracedBackground.for_polling(settings.azure_polling_interval)
     observe_calls(azure, azure_observer(deps.metrics))
     deps.actions = frozenset(DIAGNOSTICS) | enabled
+
+
+def graph_inventory(settings: Settings, azure: Any, vaults: list[VaultRef]) -> Any:
+    """With BACKUP_FIX_SCOPES, the protected items come from Resource Graph (one paged query for
+    the estate) rather than from each configured vault in turn; None without scopes."""
+    if not settings.scopes:
+        return None
+    from actions.azure import AzureConfig
+    from actions.azure_graph import ResourceGraph
+    from actions.inventory import GraphInventory
+
+    config = AzureConfig(
+        cloud=settings.azure_cloud,
+        arm_endpoint=settings.azure_arm_endpoint,
+        read_timeout=settings.azure_read_timeout,
+    )
+    graph = ResourceGraph(config, endpoint=settings.resource_graph_endpoint)
+    # A configured vault in a subscription the scopes do not name is still listed, through ARM.
+    return GraphInventory(graph, settings.graph_scopes, vaults, fallback=azure.list_protected_vms)
 
 
 def deps_of(app: App) -> Deps:

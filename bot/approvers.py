@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,16 @@ from actions.approvals import Approvers
 log = logging.getLogger(__name__)
 
 GROUP_TTL = 300.0  # seconds: group changes show within five minutes
+MAX_HOME_USERS = 50  # Home tabs redrawn for approvers per change (views.publish is Tier 4)
+_ID = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
+
+
+def approver_mentions(approvers: Approvers) -> str:
+    """The live mentions that make Slack notify the approvers: user groups as ``<!subteam^S…>``,
+    users as ``<@U…>``. Built only from configured ids (never user text); '' when none."""
+    groups = [f"<!subteam^{g}>" for g in sorted(approvers.groups) if _ID.match(g)]
+    users = [f"<@{u}>" for u in sorted(approvers.users) if _ID.match(u)]
+    return " ".join(groups + users)
 
 
 class ApproverDirectory:
@@ -40,6 +51,16 @@ class ApproverDirectory:
             return True
         members = {g: self._group(client, g) for g in self.approvers.groups}
         return self.approvers.allows(user, members)
+
+    def known(self, *, limit: int = MAX_HOME_USERS) -> list[str]:
+        """The approvers we can name without asking Slack (at most ``limit``, sorted): configured
+        users and the groups' last known members, whose Home tabs a change redraws. Never asks:
+        the gate's lookups (and their timing) stay where the gate makes them."""
+        found = set(self.approvers.users)
+        with self._lock:
+            for _, members in self._members.values():
+                found |= members
+        return sorted(found)[:limit]
 
     def _group(self, client: Any, group: str) -> frozenset[str]:
         with self._lock:

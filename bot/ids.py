@@ -45,3 +45,10 @@ CHOICE: Final = "choice"  # the block of a menu that sets several parameters at 
 def param_id(block: str) -> str:
     """The ``action_id`` of the modal's input for one parameter (or the ``CHOICE`` menu)."""
     return f"{PARAM_PREFIX}{block}"
+
+
+# Explain any message: the message shortcut (its callback id) and the App Home tab (issue 11).
+EXPLAIN: Final = "backup_fix.explain"
+HOME_APPROVE: Final = "backup_fix.home.approve"  # same gate as the card's Approve
+HOME_REJECT: Final = "backup_fix.home.reject"
+HOME_SEARCH: Final = "backup_fix.home.search"  # the Home tab's search box (dispatches on Enter)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from actions.approvals import (
@@ -24,9 +25,11 @@ from actions.base import Context
 from actions.errors import NotAllowed
 from actions.remediations import REMEDIATIONS
 from actions.resources import ProtectedVm
+from bot.approvers import approver_mentions
 from bot.blocks.actions import card_blocks, card_text
 from bot.blocks.pack import Reply
 from bot.execution import BOT, execute, refresh_card, request_lang
+from bot.home import refresh_homes
 from bot.listeners import Deps
 from bot.replies import post_one, post_private
 from bot.sentences import UNKNOWN_ACTION, not_allowed, refusal, sentence
@@ -126,7 +129,7 @@ def supersede(
     )
     _open(deps, client, new, item, lang=lang, replaces=old.id)
     refresh_card(deps, client, old.id)
-    return new
+    return new  # _open redrew the Home tabs, without the old one
 
 
 def _new(
@@ -169,11 +172,21 @@ def _open(
     extra = {"replaces": replaces} if replaces else {}
     deps.ledger.audit("requested", actor=request.requester, request=request, vm=item.vm.id, **extra)
     deps.metrics.actions_requested.labels(request.action).inc()
-    blocks = card_blocks(request, lang=lang, editable=editable(request.action))
-    reply = Reply(text=card_text(request, lang=lang), blocks=blocks)
+    notify = notify_approvers(deps)
+    blocks = card_blocks(request, lang=lang, editable=editable(request.action), notify=notify)
+    reply = Reply(text=card_text(request, lang=lang, notify=notify), blocks=blocks)
     ts = post_one(deps, client, request.channel, request.thread_ts, reply, "card")
     if ts is not None:
         deps.ledger.set_card(request.id, ts)
+    refresh_homes(deps, client, request)
+
+
+def notify_approvers(deps: Deps) -> str:
+    """The mentions a new card carries so Slack notifies the approvers ('' when turned off by
+    BACKUP_FIX_NOTIFY_APPROVERS=false or nobody is configured)."""
+    if not deps.settings.notify_approvers or deps.approvers is None:
+        return ""
+    return approver_mentions(deps.approvers.approvers)
 
 
 def decide(
@@ -185,9 +198,12 @@ def decide(
     channel: str,
     message_ts: str,
     approve: bool,
+    home: str | None = None,
+    tell: Callable[[str], object] | None = None,
 ) -> None:
-    """One click on Approve or Reject (on the message ``message_ts`` of ``channel``): refuse
-    privately, or win the transition and go on."""
+    """One click on Approve or Reject (on the message ``message_ts`` of ``channel``, or with
+    ``home``, the button's tag, on the clicker's App Home tab): refuse privately (through
+    ``tell`` when given), or win the transition and go on."""
     assert deps.ledger is not None
     assert deps.approvers is not None
     request_id, presented = decision_value(raw)
@@ -195,11 +211,14 @@ def decide(
     key = deps.ledger.key
     if request is None or key is None:
         deps.ledger.audit("refused", actor=user, reason=Refusal.TAMPERED.value, value=raw[:200])
-        lang = reader_lang(deps, client, user)
-        post_private(deps, client, channel, user, refusal(Refusal.TAMPERED, lang))
+        said = refusal(Refusal.TAMPERED, reader_lang(deps, client, user))
+        if tell is not None:
+            tell(said)
+        else:
+            post_private(deps, client, channel, user, said)
         return
     check = check_approve if approve else check_reject
-    click = Click(presented, channel, message_ts)
+    click = Click(presented, channel, message_ts, home)
     # Expiry, binding and card first: the approver lookup may wait minutes on Slack's limits.
     why = check(request, user=user, is_approver=True, click=click, now=deps.clock(), key=key)
     if why is None:
@@ -219,6 +238,11 @@ def decide(
     if why is not None:
         deps.ledger.audit("refused", actor=user, request=request, reason=why.value)
         said = refusal(why, reader_lang(deps, client, user))
+        if tell is not None:  # from the Home tab: told there
+            tell(said)
+            if why == Refusal.EXPIRED:
+                expire(deps, client, request)
+            return
         if why == Refusal.WRONG_CHANNEL:  # answer where the click came from, nothing elsewhere
             post_private(deps, client, channel, user, said)
             return
@@ -227,6 +251,7 @@ def decide(
             expire(deps, client, request)
         return
     deps.ledger.audit("approved" if approve else "rejected", actor=user, request=request)
+    refresh_homes(deps, client, request)
     if not approve:
         refresh_card(deps, client, request.id)
         return
@@ -243,6 +268,7 @@ def expire(deps: Deps, client: Any, request: ApprovalRequest) -> bool:
         return False
     deps.ledger.audit("expired", actor=BOT, request=request)
     refresh_card(deps, client, request.id)
+    refresh_homes(deps, client, request)
     return True
 
 

@@ -22,6 +22,7 @@ CommaList = Annotated[tuple[str, ...], NoDecode]
 
 _USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]+$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]+$")
+_EMOJI = re.compile(r"^[a-z0-9_+\-']{1,100}$")
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _URL_SAFE = re.compile(r"^[A-Za-z0-9._~-]{16,512}$")  # survives a URL without escaping
 _VAULT = re.compile(
@@ -101,6 +102,10 @@ class Settings(BaseSettings):
     # HTTP mode: /healthz, /readyz and /metrics on this port only (0: any free one); None: on
     # the main port beside /slack/events.
     probe_port: int | None = Field(None, ge=0, le=65535, validation_alias="BACKUP_FIX_PROBE_PORT")
+    # The reaction that asks for an explanation of a message (needs reactions:read); None: off.
+    explain_emoji: str | None = Field(None, validation_alias="BACKUP_FIX_EXPLAIN_EMOJI")
+    # A new approval card mentions the approvers (groups and users) so Slack notifies them.
+    notify_approvers: bool = Field(True, validation_alias="BACKUP_FIX_NOTIFY_APPROVERS")
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "signing_key", mode="before"
@@ -196,6 +201,23 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return cls.model_fields[info.field_name].default
         return value
+
+    @field_validator("explain_emoji", mode="before")
+    @classmethod
+    def _emoji(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        name = value.strip().strip(":").lower()
+        if not name:
+            return None
+        if not _EMOJI.match(name):
+            raise ValueError(f"{value!r} is not an emoji name (like backup-fix or :mag:)")
+        return name
+
+    @field_validator("notify_approvers", mode="before")
+    @classmethod
+    def _notify(cls, value: Any) -> Any:
+        return True if isinstance(value, str) and not value.strip() else value
 
     @field_validator("kb_dir", mode="before")
     @classmethod

@@ -40,6 +40,7 @@ from knowledge.model import Lang
 MAX_OPTIONS = 100  # Slack's cap on a static_select
 MAX_OPTION_VALUE = 150
 MARKS = {True: "✅", False: "⚠️", None: "•"}
+NOTIFY: dict[Lang, str] = {"en": "Waiting for: {who}", "zh-TW": "等待核准：{who}"}
 STATES = {  # the label of the card's state line
     Status.PENDING: "state_pending",
     Status.APPROVED: "state_running",
@@ -137,9 +138,12 @@ def card_blocks(
     now: datetime | None = None,
     lang: Lang = "en",
     editable: bool = False,
+    notify: str = "",
 ) -> list[Block]:
     """The approval card in the state ``request`` is in; buttons only while it is pending.
-    ``editable`` adds "Change parameters" (for actions whose parameters can be chosen)."""
+    ``editable`` adds "Change parameters" (for actions whose parameters can be chosen).
+    ``notify`` is the approvers' live mentions (``bot.approvers.approver_mentions``, built from
+    configuration only), shown while the request is pending."""
     pending = request.status == Status.PENDING and (now is None or not request.expired(now))
     status = request.status if pending or request.status != Status.PENDING else Status.EXPIRED
     by = f"<@{escape(request.decided_by or '?')}>"
@@ -162,6 +166,8 @@ def card_blocks(
         context(who, "who"),
         section(state, "state"),
     ]
+    if pending and notify:
+        blocks.append(context(NOTIFY[lang].format(who=notify), "notify"))
     if pending:
         data = value({"id": request.id, "hash": request.plan_hash})
         decide = [
@@ -174,12 +180,13 @@ def card_blocks(
     return blocks
 
 
-def card_text(request: ApprovalRequest, *, lang: Lang = "en") -> str:
-    """The card's fallback text (notifications)."""
+def card_text(request: ApprovalRequest, *, lang: Lang = "en", notify: str = "") -> str:
+    """The card's fallback text (notifications), starting with ``notify``'s mentions if any."""
     action = action_label(request.action, lang)
-    return escape(label("card_text", lang), markup=True).format(
+    said = escape(label("card_text", lang), markup=True).format(
         action=escape(action), id=escape(request.id)
     )
+    return f"{notify} {said}" if notify else said
 
 
 def outcome_reply(request: ApprovalRequest, outcome: Outcome, *, lang: Lang = "en") -> Reply:

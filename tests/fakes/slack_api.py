@@ -1,7 +1,9 @@
 """A fake Slack Web API on 127.0.0.1 that records every call and answers like Slack.
 
 Methods answer the way Slack does for the shapes the bot uses (modals: ``views.open`` and
-``views.update`` answer with the view, its id and hash); anything else gets ``{"ok": true}``
+``views.update`` answer with the view, its id and hash; ``views.publish`` keeps each user's Home
+tab in ``homes``; ``conversations.history`` and ``.replies`` find a message by its ts, a thread
+reply included); anything else gets ``{"ok": true}``
 and is still recorded, so a test can see it. ``fail_next`` injects 429 (with ``Retry-After``) or
 5xx answers. ``/response/<id>`` plays a slash command's or button's ``response_url``.
 """
@@ -94,6 +96,7 @@ class FakeSlack:
         self.locales: dict[str, str] = {}
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.homes: dict[str, dict[str, Any]] = {}  # user -> the Home view last published
         self.socket_url: str | None = None
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -107,6 +110,7 @@ class FakeSlack:
             "conversations.history": self._conversations_history,
             "views.open": self._views_open,
             "views.update": self._views_update,
+            "views.publish": self._views_publish,
         }
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -311,23 +315,56 @@ class FakeSlack:
         return {"ok": True, "users": self.usergroups[group]}
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
-        key = (str(params.get("channel")), str(params.get("ts")))
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        key = (channel, ts)
+        if key not in self.threads:
+            # ``ts`` of a reply: Slack answers with that reply's thread, parent first.
+            key = next(
+                (k for k, msgs in self.threads.items() if k[0] == channel and _holds(msgs, ts)),
+                key,
+            )
         if key not in self.threads:
             return {"ok": False, "error": "thread_not_found"}
         messages = self.threads[key]
-        if str(params.get("inclusive", "")).lower() in {"true", "1"} and params.get("limit") == 1:
+        inclusive = str(params.get("inclusive", "")).lower() in {"true", "1"}
+        if params.get("oldest") or params.get("latest"):
+            low, high = str(params.get("oldest") or "0"), str(params.get("latest") or "9" * 20)
+            messages = [m for m in messages if _between(str(m.get("ts")), low, high, inclusive)]
+        elif inclusive and str(params.get("limit")) == "1":
             messages = messages[:1]
+        limit = int(params.get("limit") or 1000)
+        # Slack puts the thread's parent first whatever the window.
+        parent = self.threads[key][:1]
+        if messages[:1] != parent and (params.get("oldest") or params.get("latest")):
+            messages = parent + messages[:limit]
         return {"ok": True, "messages": messages, "has_more": False}
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Top-level messages only (the first of each thread), newest first, up to ``latest``.
         channel = str(params.get("channel"))
-        latest = params.get("latest")
+        latest = str(params.get("latest") or "9" * 20)
+        inclusive = str(params.get("inclusive", "")).lower() in {"true", "1"}
         found = [
             msgs[0]
             for (ch, ts), msgs in self.threads.items()
-            if ch == channel and (latest is None or ts == str(latest))
+            if ch == channel and _between(ts, "0", latest, inclusive)
         ]
-        return {"ok": True, "messages": found, "has_more": False}
+        found.sort(key=lambda m: _ts_key(str(m.get("ts"))), reverse=True)
+        limit = int(params.get("limit") or 100)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        user = str(params.get("user_id") or "")
+        if not user or not isinstance(view, dict) or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view.get("blocks") or []) > 100:
+            return {"ok": False, "error": "invalid_blocks"}
+        n = next(self._ts)
+        shown = {**view, "id": f"VH{n:07d}", "hash": f"{n}.home", "team_id": TEAM}
+        with self._cond:
+            self.homes[user] = shown
+        return {"ok": True, "view": shown}
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         # Slack refuses a modal without a trigger_id (they expire after 3 seconds).
@@ -407,6 +444,20 @@ class FakeSlack:
                 self.wfile.write(data)
 
         return Handler
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds or 0), int((micros or "0").ljust(6, "0")[:6])
+
+
+def _between(ts: str, low: str, high: str, inclusive: bool) -> bool:
+    key, lo, hi = _ts_key(ts), _ts_key(low), _ts_key(high)
+    return lo <= key <= hi if inclusive else lo < key < hi
+
+
+def _holds(messages: list[dict[str, Any]], ts: str) -> bool:
+    return any(str(m.get("ts")) == ts for m in messages)
 
 
 def _parse(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
