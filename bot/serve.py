@@ -89,16 +89,45 @@ def _azure(settings: Settings) -> Any:
     """The Azure API over the configured cloud, only when vaults are configured."""
     if not settings.azure_enabled:
         return None
-    from actions.azure import AzureConfig
     from actions.azure_backup import AzureBackupApi
 
-    config = AzureConfig(
+    return AzureBackupApi(_azure_config(settings))
+
+
+def _azure_config(settings: Settings) -> Any:
+    from actions.azure import AzureConfig
+
+    return AzureConfig(
         cloud=settings.azure_cloud,
         arm_endpoint=settings.azure_arm_endpoint,
         polling_interval=settings.azure_polling_interval,
         read_timeout=settings.azure_read_timeout,
     )
-    return AzureBackupApi(config)
+
+
+def graph_poller(
+    settings: Settings,
+    sink: Callable[[Any], None],
+    *,
+    open_items: Callable[[], Iterable[str]] | None = None,
+) -> Any:
+    """The Resource Graph poller (BACKUP_FIX_SCOPES every BACKUP_FIX_POLL_MINUTES) handing each
+    failed job to ``sink``, built but not started: the incident flow starts and stops it. None
+    when polling is off."""
+    if settings.poll_every <= 0:
+        return None
+    from actions.azure_graph import ResourceGraph
+    from incidents.poller import build_poller
+
+    graph = ResourceGraph(_azure_config(settings), endpoint=settings.resource_graph_endpoint)
+    return build_poller(
+        graph,
+        settings.graph_scopes,
+        sink,
+        minutes=settings.poll_every,
+        open_items=open_items,
+        on_stop=graph.close,
+    )
 
 
 def _recover(app: Any, client: Any) -> None:

@@ -394,3 +394,26 @@ def test_inventory_lists_a_vault_its_scopes_cannot_cover_through_the_fallback() 
     assert asked == [apart]
     assert inventory.list_protected_vms(covered) == []
     assert inventory.refreshes == 1
+
+
+def test_the_serve_factory_builds_a_poller_from_settings(
+    env: FakeMsi, graph_fake: FakeResourceGraph
+) -> None:
+    from bot.serve import graph_poller
+    from bot.settings import load_settings
+
+    ids = seed_jobs(graph_fake)
+    got: list[JobOutcome] = []
+    off = load_settings(BACKUP_FIX_SCOPES=SUB1, BACKUP_FIX_POLL_MINUTES="0")
+    assert graph_poller(off, got.append) is None
+    settings = load_settings(
+        BACKUP_FIX_SCOPES=f"{SUB1},mg:mg-empty", AZURE_RESOURCE_GRAPH_ENDPOINT=graph_fake.url
+    )
+    poller = graph_poller(settings, got.append)
+    assert poller is not None
+    assert poller.every == timedelta(minutes=10)
+    poller._now = NOW_  # the seeded jobs are from NOW; Resource Graph keeps 14 days
+    poller.poll_once()
+    poller.stop()
+    assert ids["vm"].lower() in {o.job_id for o in got}
+    assert [bool(r.management_groups) for r in graph_fake.requests] == [False, True]
