@@ -142,6 +142,7 @@ class GraphTable:
         self.lock = threading.RLock()
         self.resources: list[dict[str, Any]] = []
         self.groups: dict[str, set[str]] = {}  # management group -> subscriptions (lower case)
+        self._answers: dict[str, list[dict[str, Any]]] = {}  # pages of one query share its rows
 
     def add_group(self, group: str, *subscriptions: str) -> None:
         """A management group holding these subscriptions."""
@@ -154,6 +155,7 @@ class GraphTable:
         resource.setdefault("resourceGroup", parts[4].lower())
         with self.lock:
             self.resources.append(resource)
+            self._answers.clear()
         return resource
 
     def add_vm_item(
@@ -245,6 +247,16 @@ class GraphTable:
     # What each understood query means
     def evaluate(self, name: str, params: dict[str, str], subs: set[str]) -> list[dict[str, Any]]:
         """The query's rows over resources of ``subs``, in its order, projected."""
+        key = json.dumps([name, params, sorted(subs)])
+        with self.lock:
+            if key in self._answers:
+                return self._answers[key]
+        found = self._evaluate(name, params, subs)
+        with self.lock:
+            self._answers[key] = found
+        return found
+
+    def _evaluate(self, name: str, params: dict[str, str], subs: set[str]) -> list[dict[str, Any]]:
         with self.lock:
             rows = [r for r in self.resources if r["subscriptionId"].lower() in subs]
         if name == "protected_items":
@@ -325,6 +337,7 @@ class FakeResourceGraph(GraphTable):
         super().__init__()
         self.quota, self.window, self.default_top, self.clock = quota, window, default_top, clock
         self.requests: list[Request] = []
+        self.delay = 0.0  # seconds each answer takes (benchmarks: a network round trip)
         self._window_start = clock()
         self._used = 0
         self._throttles = 0
@@ -409,6 +422,8 @@ class FakeResourceGraph(GraphTable):
                 )
             self._used += 1
             quota = self._quota_headers()
+        if self.delay:
+            time.sleep(self.delay)
         status, reply = self._query(request)
         request.status = status
         return status, reply, quota
