@@ -10,6 +10,8 @@ errors rank before generic Resource Manager ones, symptoms last.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from knowledge.codes import GENERIC_WITHOUT_CONTEXT
 from knowledge.evidence import Evidence, Paste
 from knowledge.messages import SYMPTOM_ALONE
@@ -19,6 +21,7 @@ from knowledge.signals import workloads
 ANSWER_SCORE = 85  # answer unasked at or above this score ...
 ANSWER_MARGIN = 5  # ... when no other reading of the same words comes this close
 WORKLOAD_EDGE = 5  # what naming an entry's workload is worth between near-equal readings
+VM_PRIOR = frozenset({"vm"})  # the workload of a paste that names none (see compete)
 
 _CODE_VIAS = frozenset({"code", "alias", "fuzzy_code", "truncated_code", "numeric_code"})
 _WORDS_VIAS = frozenset({"message", "symptom"})
@@ -31,9 +34,14 @@ _OWN = frozenset(
 )
 
 
-def compete(evidence: list[Evidence], paste: Paste) -> tuple[list[Evidence], list[Evidence]]:
+def compete(
+    evidence: list[Evidence],
+    paste: Paste,
+    fits: Callable[[Entry], frozenset[str]] = lambda e: frozenset({e.workload}),
+) -> tuple[list[Evidence], list[Evidence]]:
     """Merge evidence per entry, weigh it, let readings of the same words compete: the winners
-    (best first, each code once) and the losers."""
+    (best first, each code once) and the losers. ``fits``: the workloads an entry is documented
+    for (a PostgreSQL entry that the MySQL article documents too fits both)."""
     if not paste.context:  # every Azure service says AuthorizationFailed: backup words first
         for ev in evidence:
             if ev.entry.workload == "arm" and ev.entry.generic:  # its messages too
@@ -64,15 +72,18 @@ def compete(evidence: list[Evidence], paste: Paste) -> tuple[list[Evidence], lis
         if ev.via in _WORDS_VIAS and ev.entry.workload in _OWN:
             rest = f"{paste.low[: ev.span[0]]} {paste.low[ev.span[1] :]}"
             named = workloads(rest, named=True)
-            if named and ev.entry.workload not in named:
+            if named and not fits(ev.entry) & named:
                 ev.score = min(ev.score, SYMPTOM_ALONE)
     # Naming the entry's workload ("SQL", "HANA", "MARS agent") settles near-ties between
     # entries of different workloads that document the same words; it never adds a match.
-    fits = workloads(paste.low) if len(per_entry) > 1 else frozenset()
-    edge = {
-        id(ev): ev.score + (WORKLOAD_EDGE if ev.entry.workload in fits else 0)
-        for ev in per_entry.values()
-    }
+    edge = {id(ev): ev.score for ev in per_entry.values()}
+    if len(per_entry) > 1:
+        # A paste that names no workload is about a VM more often than not: the same prior as
+        # knowledge/describe.py's VM_PRIOR, for readings of VM and workload twins alike.
+        named = workloads(paste.low) or VM_PRIOR
+        for ev in per_entry.values():
+            if fits(ev.entry) & named:
+                edge[id(ev)] += WORKLOAD_EDGE
     ranked = sorted(
         per_entry.values(),
         key=lambda e: (

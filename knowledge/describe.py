@@ -42,7 +42,7 @@ DESCRIBE_SUGGEST = (56.0, 80.0)  # an unsure one: a "did you mean", scored by it
 MAX_CHARS = 3000  # people describe an error in a few lines; a long log is no description
 K1, B = 1.2, 0.5  # BM25: a word's repeats saturate fast; long entries are damped a little
 COMMON_SHARE = 0.25  # a word in more than a quarter of the entries ("backup", "fail") is skipped
-RARE_IDF = 2.0  # a rare word: in fewer than about one entry in seven
+RARE_IDF = 1.9  # a rare word: in fewer than about one entry in seven
 MIN_RARE = 3  # distinct rare words a confident answer needs in agreement ...
 MIN_RARE_AGREED = 2  # ... or these, when a message or symptom reading names the same entry
 LEAD = 1.35  # the winner's score over the best unrelated runner-up's
@@ -56,6 +56,9 @@ CONFLICT = 70.0  # a message or symptom reading of another entry this strong: on
 SHOWN = 3  # readings returned: the winner and two runners-up
 HEARD = 55.0  # readings below a "did you mean" neither agree nor conflict
 MAX_LEAD = 10.0  # the lead of a winner without rivals
+# A paste that names no workload is about a VM more often than not (VMs are most of what
+# Azure Backup protects): between twins of a VM and a workload entry, the VM one is answered.
+VM_PRIOR = 0.5
 FIELDS = (("code", 2.0), ("title", 2.0), ("message", 1.5), ("symptom", 1.5), ("summary", 1.0))
 CAUSE_WEIGHT = 1.0
 
@@ -152,7 +155,7 @@ class DescriptionIndex:
             elif named and self.entries[i].workload in _OWN:
                 scores[i] *= WORKLOAD_OTHER
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        ranked, untold = self._twins(ranked, present)
+        ranked, untold = self._twins(ranked, present, named)
         best, s1 = ranked[0]
         rival = next((s for i, s in ranked[1:] if not self.kin(best, i)), 0.0)
         lead = s1 / rival if rival else MAX_LEAD
@@ -173,23 +176,40 @@ class DescriptionIndex:
         )
 
     def _twins(
-        self, ranked: list[tuple[int, float]], present: set[str]
+        self, ranked: list[tuple[int, float]], present: set[str], named: frozenset[str]
     ) -> tuple[list[tuple[int, float]], bool]:
         """Near-tied twins (``...DuringBackup`` / ``...DuringRestore``) told apart by the words
-        their codes do not share, common ones included; and whether a twin stays untold."""
+        their codes do not share, common ones included, then by workload; and whether a twin
+        that is another problem stays untold (related twins are one problem: either answers)."""
         best, s1 = ranked[0]
         untold = False
         for j, (other, s) in enumerate(ranked[1:4], start=1):
             if s < TWIN_TIE * s1 or not self.kin(best, other):
                 continue
-            a, b = self.code_lists[best], self.code_lists[other]
-            mine = len(set(a - b) & present)
-            theirs = len(set(b - a) & present)
+            mine, theirs = _said(self.code_lists[best], self.code_lists[other], present)
+            if theirs == mine:
+                mine, theirs = self._workload_fit(best, named), self._workload_fit(other, named)
             if theirs > mine:
                 ranked = [ranked[j], *ranked[:j], *ranked[j + 1 :]]
                 return [(i, s1 if k == 0 else s) for k, (i, s) in enumerate(ranked)], False
-            untold |= theirs == mine
+            untold |= theirs == mine and not self._related(best, other)
         return ranked, untold
+
+    def _workload_fit(self, i: int, named: frozenset[str]) -> float:
+        """1 for an entry of the workload the paste names, 0.5 for a VM entry when the paste
+        names none (VM_PRIOR), else 0."""
+        if named:
+            return float(bool(self.fits[i] & named))
+        return VM_PRIOR if self.entries[i].workload == "vm" else 0.0
+
+    def _related(self, a: int, b: int) -> bool:
+        ea, eb = self.entries[a], self.entries[b]
+        return ea.code in eb.related or eb.code in ea.related
+
+    def fit(self, entry: Entry) -> frozenset[str]:
+        """The workloads an entry is documented for: its own and those its text names."""
+        i = self.index.get(entry.code)
+        return self.fits[i] if i is not None else frozenset({entry.workload})
 
     def _fits(self, i: int, named: frozenset[str]) -> bool:
         """The entry is of a workload the paste names, or of none that it would exclude."""
@@ -197,8 +217,7 @@ class DescriptionIndex:
 
     def kin(self, a: int, b: int) -> bool:
         """Related entries and near-twins (codes sharing most words) are not rivals."""
-        ea, eb = self.entries[a], self.entries[b]
-        if ea.code in eb.related or eb.code in ea.related:
+        if self._related(a, b):
             return True
         sa, sb = self.code_sets[a], self.code_sets[b]
         return len(sa & sb) >= TWIN_SHARE * len(sa | sb)
@@ -270,6 +289,22 @@ class DescriptionIndex:
                 value = lo + (hi - lo) * 0.5 * score / top
             out.append(Evidence(entry, entry.code, "description", value, reading.span))
         return out
+
+
+def _said(a: Counter[str], b: Counter[str], present: set[str]) -> tuple[float, float]:
+    """How many of the words only code ``a`` has, and only ``b`` has, the paste says. When one
+    code is the other plus words (``UserErrorOtherBackupProductCausingSQLLSN...`` over
+    ``UserErrorSQLLSN...``), the general one is the default: the specific one needs most of its
+    own words."""
+    own_a, own_b = set(a - b), set(b - a)
+    said_a, said_b = len(own_a & present), len(own_b & present)
+    if own_a and own_b:
+        return float(said_a), float(said_b)
+    if own_a:
+        return float(2 * said_a > len(own_a)), float(2 * said_a <= len(own_a))
+    if own_b:
+        return float(2 * said_b <= len(own_b)), float(2 * said_b > len(own_b))
+    return 0.0, 0.0
 
 
 def _flat(entry: Entry, sections: Mapping[str, Section]) -> list[str]:

@@ -143,7 +143,7 @@ class Matcher:
         # Nothing names the error (not even a code we don't know): how the paste describes it.
         if describes(paste) and not unknown and all(e.score < ANSWER_SCORE for e in evidence):
             evidence += self.descriptions.evidence(paste, evidence)
-        winners, losers = compete(evidence, paste)
+        winners, losers = compete(evidence, paste, self.descriptions.fit) if evidence else ([], [])
         return (
             [_to_match(ev, paste.disp) for ev in winners],
             [_to_match(ev, paste.disp) for ev in losers],

@@ -46,6 +46,7 @@ SYMPTOM_ALONE = 80.0  # a symptom without backup context: at most a "did you mea
 SYMPTOM_BACKED = 90.0  # with backup context (or a job, a restore, a resource id): may answer
 
 Term = tuple[str, int, int]
+_NEGATIONS = frozenset({"not", "no", "never", "cannot", "unable", "without", "nor"})
 _MARS_ID = re.compile(r"\s\((?:ID|Error ID|error code)[:\s]", re.IGNORECASE)
 
 
@@ -73,6 +74,7 @@ class _Message:
     need: int  # pairs a paste must share to make this a candidate
     length: int  # words, stopwords included: the width of a window in a long paste
     symptom: bool  # a symptom, not a message: weaker evidence
+    negated: dict[str, str]  # its pairs that negate a word, and that word ("not run": "run")
     weak: bool = False  # a message that cannot name its error alone (see Message.weak)
 
 
@@ -142,6 +144,7 @@ class MessageIndex:
                     need,
                     len(seq),
                     symptom,
+                    _negated(all_ks),
                     i in weak,
                 )
             )
@@ -159,7 +162,7 @@ class MessageIndex:
         for i in hits:
             msg = self._messages[i]
             shared = len(msg.keys & keys)
-            if shared >= msg.need:
+            if shared >= msg.need and not _contradicts(msg, keys, paste.words):
                 ranked.append((shared / len(msg.keys), i))
         # In a knowledge base of near-identical messages a paste may qualify hundreds; the ones
         # holding most of their word pairs are the only ones that can win, so they go first.
@@ -190,6 +193,24 @@ class MessageIndex:
             if verified == MAX_VERIFIED:
                 break
         return found
+
+
+def _negated(keys: set[str]) -> dict[str, str]:
+    """The pairs that negate a word ("not run"), with the word negated."""
+    out = {}
+    for key in keys:
+        first, _, second = key.partition(" ")
+        if second and first in _NEGATIONS:
+            out[key] = second
+    return out
+
+
+def _contradicts(msg: _Message, keys: set[str], words: set[str]) -> bool:
+    """The paste says what the message negates, without the negation: "re-run the
+    pre-registration script" is no reading of "Pre-registration script not run."."""
+    if not msg.negated or any(k in keys for k in msg.negated):
+        return False
+    return any(w in words for w in msg.negated.values())
 
 
 def _beside_code(entry: Entry, low: str) -> bool:
@@ -319,7 +340,11 @@ def _run(
         # another product), unless the paste shows it cut the message's start short: "...".
         opening = all(not content(t) for t in msg.seq[:best_start])
         after = low[window[best_end][2] :][:12]  # "... the config for ...": a stopword or two
-        cut = opening and ("..." in after or "…" in after)
+        elided = "..." in after or "…" in after
+        cut = opening and elided
+        rarest = set(msg.anchors[:2])
+        if not elided and not rarest & set(msg.seq[best_start : best_start + best_len]):
+            return None  # none of the message's rarest words: a look-alike (a product's name)
         short = best_words <= MIN_RUN_WORDS and not cut
         score = min(score, SHORT_RUN_MAX if short else PARTIAL_MAX)
     first = window[best_end - best_len + 1][1]

@@ -23,6 +23,7 @@ _CONTRACTION = re.compile(r"(?i)n['’]t\b")
 # Words: ASCII letters/digits, or runs of CJK ideographs (compared as character bigrams).
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK_START = "\u3400"
+_CAN = frozenset({"can", "ca", "could"})  # "can't" reads "ca not" once the contraction goes
 
 STOPWORDS = frozenset(
     {
@@ -112,6 +113,19 @@ def terms(low: str) -> list[tuple[str, int, int]]:
             )
         elif tok.startswith("machine") and out and out[-1][0] == "virtual":
             out[-1] = ("vm", out[-1][1], m.end())  # "virtual machine(s)" is what "VM" abbreviates
+        elif (tok == "not" and out and out[-1][0] in _CAN) or (
+            tok == "able" and out and out[-1][0] == "not"
+        ):
+            out[-1] = ("cannot", out[-1][1], m.end())  # "can't", "could not", "not able": one word
+        elif tok == "unable":
+            out.append(("cannot", start, m.end()))
+        elif (
+            tok == "to"
+            and out
+            and out[-1][0] == "cannot"
+            and low[out[-1][2] - 4 : start] == "able "
+        ):
+            out[-1] = ("cannot", out[-1][1], m.end())  # "unable to connect": "cannot connect"
         else:
             out.append((stem(tok), start, m.end()))
     return out

@@ -136,6 +136,27 @@ _WORDS = {
     "sqllsn": "sql lsn",
     "aselsn": "ase lsn",
 }
+# How people talk around an error ("we", "still", "last month", "saying"): rare in the entries'
+# text, so they would weigh like its rarest words; they describe nothing. Negations stay.
+_CHAT = frozenset(
+    {
+        *("i", "me", "my", "we", "us", "our", "ours", "you", "your", "they", "them", "their"),
+        *("he", "she", "his", "her", "him", "someone", "somebody", "anyone", "everyone"),
+        *("what", "which", "who", "whom", "whose", "when", "where", "why", "how", "if", "then"),
+        *("than", "so", "but", "also", "just", "still", "yet", "even", "only", "very", "really"),
+        *("there", "here", "these", "those", "some", "any", "all", "each", "every", "both"),
+        *("am", "being", "having", "doing", "could", "might", "must", "shall", "got", "get"),
+        *("gets", "getting", "keep", "keeps", "kept", "seem", "seems", "said", "say", "says"),
+        *("saying", "tried", "try", "trying", "tri", "know", "think", "thought", "want"),
+        *("need", "needs", "now", "today", "yesterday", "week", "weeks", "month", "months"),
+        *("day", "days", "last", "ago", "since", "again", "anymore", "ever", "thanks", "thank"),
+        *("hi", "hello", "hey", "pls", "plz", "anyone", "idea", "ideas", "help", "question"),
+        *("one", "two", "three", "first", "second", "other", "same", "like", "about", "into"),
+        *("after", "before", "during", "while", "because", "though", "although", "until"),
+        *("ok", "okay", "yes", "yeah", "lol", "fine", "sure", "guess", "maybe", "perhaps"),
+        *("see", "sees", "seeing", "saw", "seen", "look", "looks", "looking", "happen"),
+    }
+)
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 # Context, read from the folded words ("key vault" is no vault, "Commvault" none either).
 _BACKUP_WORDS = frozenset({"backup", "restore", "restor", "vault", "rp", "rehydrate", "mars"})
@@ -213,7 +234,7 @@ def _folded(low: str) -> list[str]:
 
 
 def _wordy(w: str) -> bool:
-    return len(w) > 1 and w.isalpha() and w not in STOPWORDS
+    return len(w) > 1 and w.isalpha() and w not in STOPWORDS and w not in _CHAT
 
 
 def code_words(code: str) -> list[str]:

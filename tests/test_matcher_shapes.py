@@ -589,3 +589,58 @@ def test_a_compute_or_arm_code_is_not_the_backup_code_it_shares_words_with(text:
     read_as_codes = {m.code for m in result.matches + result.suggestions if m.via != "message"}
     assert read_as_codes <= {"RequestDisallowedByPolicy"}
     assert result.matches == []  # no backup context: a generic code doesn't answer unasked
+
+
+# ----- messages that say something is not so, and look-alike parts of messages -------------
+
+_SMALL = (
+    _entry("UserErrorHanaPreScriptNotRun", "sap-hana", ["Pre-registration script not run."]),
+    _entry(
+        "CannotConnectToCBEngine",
+        "mars",
+        ["The Microsoft Azure Recovery Services Agent cannot connect to the OBEngine service."],
+    ),
+    _entry("SalVhdInitializationError", "mars", ["Failed to initialize the scratch VHD."]),
+    _entry(
+        "MarsScratchTest",
+        "mars",
+        ["The Microsoft Azure Recovery Services Agent could not reach the scratch location."],
+    ),
+    _entry(
+        "MarsCredentialsTest",
+        "mars",
+        ["The Microsoft Azure Recovery Services Agent failed to read the vault credentials."],
+    ),
+)
+
+
+def _small_readings(text: str) -> list[tuple[str, str]]:
+    kb = KnowledgeBase(_SMALL, {}, {}, {e.code.casefold(): e for e in _SMALL})
+    found = Matcher(kb).candidates(text, limit=5, min_score=0)
+    return [(m.code, m.via) for m in found if m.via == "message"]
+
+
+def test_a_paste_saying_what_a_message_negates_is_no_reading_of_it() -> None:
+    hana = ("UserErrorHanaPreScriptNotRun", "message")
+    assert hana in _small_readings("HANA backups fail: Pre-registration script not run.")
+    assert hana in _small_readings("HANA backup: the pre-registration script was not run")
+    assert _small_readings("HANA backups fail, do I re-run the pre-registration script?") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The MARS agent can't connect to the OBEngine service",
+        "The MARS agent could not connect to the OBEngine service",
+        "The MARS agent is unable to connect to the OBEngine service",
+        "The MARS agent is not able to connect to the OBEngine service",
+    ],
+)
+def test_cannot_reads_alike_however_it_is_written(text: str) -> None:
+    assert ("CannotConnectToCBEngine", "message") in _small_readings(text)
+
+
+def test_a_part_of_a_message_without_its_rarest_words_is_a_look_alike() -> None:
+    # The agent's name starts many of its messages: it names none of them.
+    text = "Microsoft Azure Recovery Services Agent cannot initialize the VHD in the scratch folder"
+    assert ("CannotConnectToCBEngine", "message") not in _small_readings(text)
