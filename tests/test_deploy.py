@@ -660,3 +660,15 @@ def test_a_probe_port_equal_to_the_slack_port_stops_the_start() -> None:
     bad = run_to_exit({**env, "BACKUP_FIX_PROBE_PORT": "70000"}, ("serve", "--http"))
     assert bad.returncode == 2
     assert bad.stderr.startswith("backup-fix: BACKUP_FIX_PROBE_PORT: ")
+
+
+def test_the_image_copies_every_python_package_of_the_project() -> None:
+    """A package the wheel ships but the build context leaves out breaks the image at start."""
+    packages = sorted(
+        p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in {"tests", "bench"}
+    )
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    allowed = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+    for name in packages:
+        assert f"COPY {name}/ {name}/" in dockerfile, f"the Dockerfile does not copy {name}/"
+        assert f"!{name}/" in allowed, f"the build context leaves out {name}/"
