@@ -180,7 +180,7 @@ class DescriptionIndex:
     ) -> tuple[list[tuple[int, float]], bool]:
         """Near-tied twins (``...DuringBackup`` / ``...DuringRestore``) told apart by the words
         their codes do not share, common ones included, then by workload; and whether a twin
-        that is another problem stays untold (related twins are one problem: either answers)."""
+        stays untold (then both are suggested: a wrong answer is worse than none)."""
         best, s1 = ranked[0]
         untold = False
         for j, (other, s) in enumerate(ranked[1:4], start=1):
@@ -192,7 +192,7 @@ class DescriptionIndex:
             if theirs > mine:
                 ranked = [ranked[j], *ranked[:j], *ranked[j + 1 :]]
                 return [(i, s1 if k == 0 else s) for k, (i, s) in enumerate(ranked)], False
-            untold |= theirs == mine and not self._related(best, other)
+            untold |= theirs == mine
         return ranked, untold
 
     def _workload_fit(self, i: int, named: frozenset[str]) -> float:
