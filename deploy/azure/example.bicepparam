@@ -17,4 +17,16 @@ param enabledActions = [
   'cancel_job'
   'remove_snapshot_extension'
 ]
+// Remediations need the signing key: this Key Vault secret must exist (deploy/README.md, 7.6).
+param signingKeySecret = 'backup-fix-signing-key'
 param minReplicas = 2
+
+// Proactive (deploy/README.md, "Proactive"): off as long as these stay unset. For example:
+// param alertTokenSecret = 'backup-fix-alert-token'
+// param alertChannel = 'C0123ALERTS'
+// param alertRoutes = [
+//   '/subscriptions/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/resourceGroups/rg-sql=C0123SQLTEAM'
+// ]
+// param graphScopes = [
+//   'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
+// ]

@@ -1,7 +1,8 @@
-// Assigns the custom role to the bot's identity on one subscription that holds vaults.
+// Assigns a role to the bot's identity on one subscription: the custom role where vaults are,
+// the built-in Reader where Resource Graph searches (graphScopes).
 targetScope = 'subscription'
 
-@description('Resource id of the custom role definition.')
+@description('Resource id of the role definition (the custom role, or Reader).')
 param roleDefinitionId string
 
 @description('Principal id of the bot\'s user-assigned identity.')
