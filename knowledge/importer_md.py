@@ -30,6 +30,9 @@ _LIST = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _QUOTE = re.compile(r"^\s*>\s?(.*)$")
 _TABLE = re.compile(r"^\s*\|")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+# A table without outer pipes ("a | b" over "--|--") starts where a rule line follows its head.
+_BARE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)+\|?\s*$")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _SKIP_LINE = re.compile(r"^\s*(?::::image\b.*|!\[[^\]]*\]\([^)]*\)|\[!INCLUDE\b.*)\s*$", re.I)
 
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
@@ -42,12 +45,6 @@ _STARS = re.compile(r"\*{2,}")
 _EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _EM_UNDER = re.compile(r"(?<!\w)_(?=\S)([^_]+?)(?<=\S)_(?!\w)")
 BR = re.compile(r"<br\s*/?>", re.I)
-LABEL = r"\s*\d*\s*\**\s*[:：︰]\s*\**\s*(.*)$"
-_CODE_LINE = re.compile(r"^\**\s*(?:error code|錯誤碼)" + LABEL, re.I)
-_MESSAGE_LINE = re.compile(r"^\**\s*(?:error message|錯誤訊息)" + LABEL, re.I)
-_TOKEN = re.compile(r"\d+|[A-Za-z][A-Za-z0-9]*")
-_CODE = r"(?:\d+\s*,\s*)?[A-Za-z][A-Za-z0-9]{3,99}"
-_HEADING_CODES = re.compile(rf"^({_CODE}(?:\s*/\s*{_CODE})*)\s*(?:-|$)")
 
 Kind = Literal["para", "item", "row", "note"]
 
@@ -60,6 +57,8 @@ class Item:
     text: str = ""
     depth: int = 0
     cells: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)  # a row's table head ([] when it has none)
+    fenced: list[str] = field(default_factory=list)  # code-fence lines folded into ``text``
 
 
 @dataclass
@@ -140,6 +139,7 @@ def parse_items(lines: list[str]) -> list[Item]:
             i += 1
             if current is not None:  # a command belongs to the step or paragraph introducing it
                 current.text += "\n" + " ".join(c for c in code if c)
+                current.fenced.append(" ".join(c for c in code if c))
         elif quoted := _QUOTE.match(line):
             quote = [quoted.group(1)]
             while i < len(lines) and (more := _QUOTE.match(lines[i])):
@@ -147,16 +147,14 @@ def parse_items(lines: list[str]) -> list[Item]:
                 i += 1
             items.append(Item("note", "\n".join(quote)))
             current = None
-        elif _TABLE.match(line):
+        elif _TABLE.match(line) or (
+            "|" in line and i < len(lines) and bool(_BARE_RULE.match(lines[i]))
+        ):
             rows = [line]
-            while i < len(lines) and _TABLE.match(lines[i]):
+            while i < len(lines) and "|" in lines[i]:  # a row may lack its outer pipes
                 rows.append(lines[i])
                 i += 1
-            header = len(rows) > 1 and bool(_TABLE_RULE.match(rows[1]))
-            for row in rows[1:] if header else rows:
-                if not _TABLE_RULE.match(row):
-                    cells = [c.strip() for c in row.strip().strip("|").split("|")]
-                    items.append(Item("row", cells=cells))
+            items += _table(rows)
             current, indents = None, []
         elif m := _LIST.match(line):
             while indents and indents[-1] > indent:
@@ -176,6 +174,24 @@ def parse_items(lines: list[str]) -> list[Item]:
                 indents = []
         blank = False
     return items
+
+
+def _table(rows: list[str]) -> list[Item]:
+    """A table's rows; each knows the table's head, which is no row of its own."""
+    header = len(rows) > 1 and bool(_TABLE_RULE.match(rows[1]) or _BARE_RULE.match(rows[1]))
+    head = _cells(rows[0]) if header else []
+    return [
+        Item("row", cells=_cells(row), header=head)
+        for row in (rows[1:] if header else rows)
+        if not (_TABLE_RULE.match(row) or _BARE_RULE.match(row)) and any(_cells(row))
+    ]
+
+
+def _cells(row: str) -> list[str]:
+    row = row.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return [c.strip() for c in _CELL_SPLIT.split(row)]
 
 
 def link_url(url: str) -> str:
@@ -222,16 +238,6 @@ def section_id(anchor: str) -> str | None:
     return text if len(text) >= 2 else None
 
 
-@dataclass
-class Codes:
-    """The codes, numeric codes and messages an error section states."""
-
-    codes: list[str] = field(default_factory=list)
-    numeric: list[int] = field(default_factory=list)
-    messages: list[tuple[str, list[str]]] = field(default_factory=list)  # text, its line's codes
-    header: set[int] = field(default_factory=set)  # paragraphs holding code/message lines
-
-
 def language(meta: dict[str, Any], body: str) -> Lang:
     """The article's language: ``ms.contentlocale``, else the language of its prose."""
     locale = str(meta.get("ms.contentlocale") or "").strip().casefold()
@@ -251,42 +257,3 @@ def article_id_of(meta: dict[str, Any], blocks: list[Block]) -> str:
     for block in (b for b in blocks if b.level == 1):
         candidates += [*block.anchors, learn_slug(block.title) if block.title.isascii() else ""]
     return next((sid for c in candidates if (sid := section_id(c))), "article")
-
-
-def codes_of(block: Block) -> Codes:
-    """The codes of an error section: its "Error code" lines, else codes opening its heading."""
-    found = Codes()
-    last: list[str] = []
-    for n, item in enumerate(block.items):
-        for segment in BR.split(item.text.replace("\n", "<br>")) if item.kind == "para" else []:
-            if m := _CODE_LINE.match(segment.strip()):
-                tokens = _TOKEN.findall(plain(m.group(1)))
-                found.numeric += [int(t) for t in tokens if t.isdigit()]
-                last = [t for t in tokens if not t.isdigit() and len(t) >= 4]
-                found.codes += [c for c in last if c not in found.codes]
-                found.header.add(n)
-            elif m := _MESSAGE_LINE.match(segment.strip()):
-                if text := plain(m.group(1)):
-                    found.messages.append((text, last))
-                found.header.add(n)
-    if not found.codes and (m := _HEADING_CODES.match(plain(block.title))):
-        tokens = _TOKEN.findall(m.group(1))
-        found.numeric = [int(t) for t in tokens if t.isdigit()]
-        # A code names an error when it is CamelCase: "Networking" or "Jobs" are plain headings.
-        found.codes = [t for t in tokens if not t.isdigit() and re.search(r"[a-z][A-Z]", t)]
-    found.numeric = list(dict.fromkeys(found.numeric))
-    return found
-
-
-def title_rest(title: str, codes: list[str], numeric: list[int]) -> str:
-    """The heading after its codes ("320001, ResourceNotFound - X / 400094, ..." -> "X")."""
-    names = sorted([*codes, *map(str, numeric)], key=len, reverse=True)
-    alt = "|".join(re.escape(n) for n in names)
-    text = plain(title)
-    m = re.match(rf"^(?:\s*(?:{alt})\b\s*[,/]?)+\s*(?:[-–:：]\s*)?", text, re.I)
-    rest = text[m.end() :] if m else text
-    if more := re.search(rf"\s+/\s+(?:\d+\s*,\s*)?(?:{alt})\b", rest, re.I):
-        rest = rest[: more.start()]
-    if re.sub(r"\s", "", rest).casefold() in {c.casefold() for c in codes}:
-        return ""  # a code split by a stray space, as in "...TrustedLaunchVM ToNonTrusted..."
-    return rest.strip()
