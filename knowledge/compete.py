@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from knowledge.codes import GENERIC_WITHOUT_CONTEXT
-from knowledge.evidence import Evidence, Paste
+from knowledge.evidence import Evidence, Paste, inside
 from knowledge.messages import SYMPTOM_ALONE
 from knowledge.model import Entry
 from knowledge.signals import workloads
 
 ANSWER_SCORE = 85  # answer unasked at or above this score ...
 ANSWER_MARGIN = 5  # ... when no other reading of the same words comes this close
+SUGGEST_SCORE = 55  # "did you mean" suggestions start here; a reading below it is no rival
 WORKLOAD_EDGE = 5  # what naming an entry's workload is worth between near-equal readings
 VM_PRIOR = frozenset({"vm"})  # the workload of a paste that names none (see compete)
 
@@ -87,7 +88,7 @@ def compete(
     ranked = sorted(
         per_entry.values(),
         key=lambda e: (
-            e.via == "symptom",
+            _tier(e),
             -edge[id(e)],
             e.via != "code",
             e.span[0] - e.span[1],
@@ -104,7 +105,7 @@ def compete(
         rival = winners[at]
         if (
             rival.via not in _CODE_VIAS
-            and _inside(rival.span, ev.span)
+            and inside(rival.span, ev.span)
             and edge[id(ev)] >= edge[id(rival)] - ANSWER_MARGIN
         ):  # all of the words read nearly as well as some of them: the longer reading wins
             winners[at], ev.margin = ev, min(ev.margin, rival.margin)
@@ -112,13 +113,13 @@ def compete(
         # The same problem told twice is no doubt; nor is a symptom beside a code or message,
         # nor a reading of a few of the words a longer reading explains ("...resource group" in
         # "...snapshot data store resource group does not exist").
-        weaker = (ev.via == "symptom" and rival.via != "symptom") or _inside(ev.span, rival.span)
+        weaker = (ev.via == "symptom" and rival.via != "symptom") or inside(ev.span, rival.span)
         if not _related(rival.entry, ev.entry) and not weaker:
             rival.margin = min(rival.margin, edge[id(rival)] - edge[id(ev)])
         ev.margin = min(0.0, edge[id(ev)] - edge[id(rival)])
         losers.append(ev)
     # Backup errors before generic Resource Manager ones, symptoms last.
-    winners.sort(key=lambda e: (e.via == "symptom", _generic(e.entry), -edge[id(e)]))
+    winners.sort(key=lambda e: (_tier(e), _generic(e.entry), -edge[id(e)]))
     seen_codes: set[str] = set()
     out = []
     for ev in winners:
@@ -128,13 +129,16 @@ def compete(
     return out, losers
 
 
+def _tier(ev: Evidence) -> int:
+    """Codes and messages first, then symptoms; last, readings too weak to be suggested: a
+    message scoring 43 is no reason to silence a symptom scoring 90 of the same words."""
+    if ev.score < SUGGEST_SCORE:
+        return 2
+    return int(ev.via == "symptom")
+
+
 def _generic(entry: Entry) -> bool:
     return entry.generic or entry.workload == "arm"
-
-
-def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """Span ``a`` lies within ``b`` and covers at most three quarters of it."""
-    return b[0] <= a[0] and a[1] <= b[1] and 4 * (a[1] - a[0]) <= 3 * (b[1] - b[0])
 
 
 def _related(a: Entry, b: Entry) -> bool:

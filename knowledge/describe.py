@@ -7,9 +7,8 @@ both sides ("rg" and "resource group", "保存庫" and "vault"), so a question m
 knowledge it paraphrases. The entries of the workload a paste names get the edge; those of
 another database or agent the paste does not name fall back.
 
-This is the weakest evidence the matcher has (codes > messages > symptoms > descriptions): it
-answers unasked only with Azure Backup context, a clear lead over every entry that is not a
-relative or near-twin of the winner, and several rare words in agreement; otherwise it suggests.
+This is the weakest evidence the matcher has (codes > messages > symptoms > descriptions): when
+its winner may answer unasked is ``knowledge/description_bar.py``'s to say.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from knowledge.evidence import Evidence, Paste
+from knowledge.evidence import Paste
 from knowledge.loader import KnowledgeBase
 from knowledge.model import Entry, Section
 from knowledge.signals import workloads
@@ -37,24 +36,14 @@ from knowledge.wording import (
 
 __all__ = ["DescriptionIndex", "Reading", "describes"]
 
-DESCRIBE_ANSWER = 86.0  # a confident description clears ANSWER_SCORE (85), below any symptom
-DESCRIBE_SUGGEST = (56.0, 80.0)  # an unsure one: a "did you mean", scored by its lead
 MAX_CHARS = 3000  # people describe an error in a few lines; a long log is no description
 K1, B = 1.2, 0.5  # BM25: a word's repeats saturate fast; long entries are damped a little
 COMMON_SHARE = 0.25  # a word in more than a quarter of the entries ("backup", "fail") is skipped
 RARE_IDF = 1.9  # a rare word: in fewer than about one entry in seven
-MIN_RARE = 3  # distinct rare words a confident answer needs in agreement ...
-MIN_RARE_AGREED = 2  # ... or these, when a message or symptom reading names the same entry
-LEAD = 1.35  # the winner's score over the best unrelated runner-up's
-LEAD_AGREED = 1.0  # none when a message or symptom reading names the winner: two agree
 WORKLOAD_FIT = 1.3  # the entry's workload is the one the paste names
 WORKLOAD_OTHER = 0.5  # the entry belongs to another database or agent than the one named
 TWIN_SHARE = 0.6  # codes sharing this share of their words are near-twins, not rivals
 TWIN_TIE = 0.85  # a twin this close to the winner is told apart by the words of its code
-MIN_SCORE = 20.0  # below this a winner shares too little with any entry to answer
-CONFLICT = 70.0  # a message or symptom reading of another entry this strong: only suggest
-SHOWN = 3  # readings returned: the winner and two runners-up
-HEARD = 55.0  # readings below a "did you mean" neither agree nor conflict
 MAX_LEAD = 10.0  # the lead of a winner without rivals
 # A paste that names no workload is about a VM more often than not (VMs are most of what
 # Azure Backup protects): between twins of a VM and a workload entry, the VM one is answered.
@@ -69,9 +58,6 @@ _OWN = frozenset(
         *("blob", "adls", "disk", "aks", "postgresql", "mysql"),
     }
 )
-
-# Entries that belong to no one workload: any named workload may meet them.
-_ANY_WORKLOAD = frozenset({"generic", "arm", "vault", "restore"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +197,7 @@ class DescriptionIndex:
         i = self.index.get(entry.code)
         return self.fits[i] if i is not None else frozenset({entry.workload})
 
-    def _fits(self, i: int, named: frozenset[str]) -> bool:
+    def fits_named(self, i: int, named: frozenset[str]) -> bool:
         """The entry is of a workload the paste names, or of none that it would exclude."""
         return not named or bool(self.fits[i] & named) or self.entries[i].workload not in _OWN
 
@@ -221,74 +207,6 @@ class DescriptionIndex:
             return True
         sa, sb = self.code_sets[a], self.code_sets[b]
         return len(sa & sb) >= TWIN_SHARE * len(sa | sb)
-
-    def evidence(self, paste: Paste, others: list[Evidence]) -> list[Evidence]:
-        """Description readings of the paste: the winner (maybe confident) and its runners-up.
-
-        ``others`` are the paste's other readings: a message or symptom of the same entry (or
-        its kin) lowers the bar; a code of another entry, or a message or symptom of an
-        unrelated one scoring ``CONFLICT`` or more, keeps the description a suggestion.
-        """
-        reading = self.read(paste)
-        if reading is None:
-            return []
-        ranked = reading.ranked
-        win = self.index[ranked[0][0].code]
-        said: dict[int, float] = {}  # what the paste's message and symptom readings name
-        conflict = False
-        for ev in others:
-            j = self.index.get(ev.entry.code)
-            if j is None or ev.score < HEARD:
-                continue
-            if ev.via in ("message", "symptom"):
-                said[j] = max(said.get(j, 0.0), ev.score)
-            else:
-                conflict |= j != win and not self.kin(win, j)
-        # Between kin the description cannot tell apart (near-tied, of a workload the paste
-        # allows), a message or symptom reading decides.
-        kin = [j for j in said if j != win and self.kin(win, j)]
-        near = {self.index[e.code] for e, sc in ranked if sc >= TWIN_TIE * ranked[0][1]}
-        tied = [j for j in kin if j in near and self._fits(j, reading.named)]
-        if tied:
-            j = max(tied, key=lambda k: said[k])
-            if said[j] >= CONFLICT and said[j] > said.get(win, 0.0):
-                win = j
-                ranked = [(self.entries[win], ranked[0][1]), *ranked]
-        agreed = win in said or bool(kin)
-        # A reading of another entry, kin or not, that the description does not follow.
-        conflict |= any(
-            score >= CONFLICT and j != win and score > said.get(win, 0.0)
-            for j, score in said.items()
-        )
-        # A paste naming one workload is not answered unasked with another's error.
-        conflict |= bool(reading.named) and not (self.fits[win] & {*reading.named, *_ANY_WORKLOAD})
-        # A message or symptom reading that agrees stands for the Azure words a bare
-        # description needs; it is still the paste's own words, and still a backup paste.
-        backed = reading.context or (agreed and reading.backupish and reading.trouble)
-        sure = (
-            backed
-            and not conflict
-            and not reading.untold  # twins the paste cannot tell apart: suggest both
-            and ranked[0][1] >= MIN_SCORE
-            and reading.lead >= (LEAD_AGREED if agreed else LEAD)
-            and reading.rare >= (MIN_RARE_AGREED if agreed else MIN_RARE)
-        )
-        lo, hi = DESCRIBE_SUGGEST
-        top = ranked[0][1]
-        out = []
-        seen: set[str] = set()
-        for rank, (entry, score) in enumerate(ranked[:SHOWN]):
-            if entry.code in seen:
-                continue
-            seen.add(entry.code)
-            if rank == 0 and sure:
-                value = DESCRIBE_ANSWER
-            elif rank == 0:
-                value = lo + (hi - lo) * min(1.0, (reading.lead - 1) / (LEAD - 1))
-            else:
-                value = lo + (hi - lo) * 0.5 * score / top
-            out.append(Evidence(entry, entry.code, "description", value, reading.span))
-        return out
 
 
 def _said(a: Counter[str], b: Counter[str], present: set[str]) -> tuple[float, float]:

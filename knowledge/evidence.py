@@ -35,3 +35,8 @@ class Paste:
     pairs_at: dict[str, list[int]] | None = None  # each wanted word pair's positions, on demand
     wanted: set[str] | None = None  # the word pairs of the messages verified against it
     offsets: list[int] | None = None  # where each of ``terms`` starts, on demand
+
+
+def inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Span ``a`` lies within ``b`` and covers at most three quarters of it."""
+    return b[0] <= a[0] and a[1] <= b[1] and 4 * (a[1] - a[0]) <= 3 * (b[1] - b[0])

@@ -11,12 +11,13 @@ Resource Manager ones.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 
 from knowledge.codes import CodeIndex
-from knowledge.compete import ANSWER_MARGIN, ANSWER_SCORE, compete
+from knowledge.compete import ANSWER_MARGIN, ANSWER_SCORE, SUGGEST_SCORE, compete
 from knowledge.describe import DescriptionIndex, describes
+from knowledge.description_bar import description_evidence
 from knowledge.evidence import Evidence, Paste
 from knowledge.lang import detect_lang
 from knowledge.loader import KnowledgeBase
@@ -39,8 +40,6 @@ __all__ = [
     "match",
     "matcher_for",
 ]
-
-SUGGEST_SCORE = 55  # "did you mean" suggestions start here
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +139,19 @@ class Matcher:
         paste = prepare(text)
         codes, unknown = self.codes.read(paste)
         evidence = codes + self.numbers.evidence(paste) + self.messages.evidence(paste)
-        # Nothing names the error (not even a code we don't know): how the paste describes it.
-        if describes(paste) and not unknown and all(e.score < ANSWER_SCORE for e in evidence):
-            evidence += self.descriptions.evidence(paste, evidence)
-        winners, losers = compete(evidence, paste, self.descriptions.fit) if evidence else ([], [])
+        fit = self.descriptions.fit
+        may_describe = not unknown and describes(paste)
+        winners: list[Evidence] = []
+        losers: list[Evidence] = []
+        if evidence:  # compete weighs evidence in place: a copy when it may run again
+            mine = [replace(e, extra=[]) for e in evidence] if may_describe else evidence
+            winners, losers = compete(mine, paste, fit)
+        # Nothing names the error (not even a code we don't know) well enough to answer: how
+        # the paste describes it. Judged after competing: a SQL message that a HANA paste
+        # shows is no answer, and the paste's description may still tell which HANA error.
+        if may_describe and not any(_sure(w) for w in winners):
+            evidence += description_evidence(self.descriptions, paste, evidence)
+            winners, losers = compete(evidence, paste, fit)
         return (
             [_to_match(ev, paste.disp) for ev in winners],
             [_to_match(ev, paste.disp) for ev in losers],
@@ -162,6 +170,10 @@ def prepare(text: str) -> Paste:
     found = terms(low)
     words = {t for t, _, _ in found if content(t)}
     return Paste(disp, low, found, words, backup_context(low), supported(low))
+
+
+def _sure(ev: Evidence) -> bool:
+    return ev.score >= ANSWER_SCORE and ev.margin >= ANSWER_MARGIN
 
 
 def _suggestion_order(m: Match) -> tuple[bool, int]:
