@@ -53,9 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--overwrite", action="store_true", help="replace existing files in --out")
     imp.add_argument(
         "--workload",
-        default="vm",
         choices=WORKLOADS,
-        help="the drafts' workload (and folder under entries/)",
+        help="the drafts' workload (and folder under entries/); default: the article's, "
+        "from its file name or title",
     )
     rep = kb_sub.add_parser(
         "report", help='unmatched pastes and "didn\'t help" feedback, grouped (from the store)'
@@ -185,7 +185,9 @@ def _kb(args: argparse.Namespace, out: TextIO) -> int:
 
     try:
         markdown = args.article.read_text(encoding="utf-8")
-        drafts = parse_article(markdown, article_id=args.article_id, workload=args.workload)
+        drafts = parse_article(
+            markdown, article_id=args.article_id, workload=args.workload, slug=args.article.stem
+        )
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"backup-fix: kb import: {args.article}: {exc}", file=sys.stderr)
         return 1
