@@ -165,7 +165,7 @@ class Article:
         block, body = self.blocks[i], Body()
         self._details(body, row)
         first = next((m for m, _ in row.found.messages), "")
-        title = re.split(r"(?<=[a-z])\.\s", first, maxsplit=1)[0].rstrip(".")  # first sentence
+        title = re.split(r"(?<=[\w\])])\.\s", first, maxsplit=1)[0].rstrip(".")  # first sentence
         return self._assemble(block, row.found, body, title, None)
 
     def _prose_entry(

@@ -72,7 +72,7 @@ def read_tables(items: list[Item], *, has_codes: bool) -> Tables:
             continue
         if "message" not in roles and "code" not in roles:
             continue
-        errors = [(row, _row(row.cells, roles)) for row in table]
+        errors = [(row, _row(row, roles)) for row in table]
         found.rows += [e for _, e in errors if e.found.codes or e.found.numeric]
         plain_rows = [e for _, e in errors if not (e.found.codes or e.found.numeric)]
         if has_codes and len(table) == 1 and plain_rows and found.detail is None:
@@ -118,8 +118,8 @@ def _transposed(rows: list[Item]) -> RowError:
     return error
 
 
-def _row(cells: list[str], roles: list[str]) -> RowError:
-    error = RowError()
+def _row(row: Item, roles: list[str]) -> RowError:
+    error, cells = RowError(rows=[row]), row.cells
     found = error.found
     for cell, role in zip(cells, roles, strict=False):
         if role == "code":
