@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from actions.approvals import ApprovalRequest, Status, home_tag
@@ -17,12 +18,34 @@ from bot.vm_choice import reader_lang
 log = logging.getLogger(__name__)
 
 OPEN = (Status.PENDING, Status.APPROVED, Status.RUNNING)
+RECENT = timedelta(days=7)  # how far back the Home tab lists incidents
 
 
 def recent_incidents_for_home(deps: Deps, client: Any, user: str) -> list[HomeIncident]:
-    """Recent incidents of the channels ``user`` is in: [] until incidents/ records incidents
-    (the proactive issue fills this hook; nothing else in the Home tab changes)."""
-    return []
+    """Incidents of the last ``RECENT`` days that were posted to a channel, newest first.
+
+    Every posted incident's channel is one the bot was routed to (BACKUP_FIX_ALERT_CHANNEL and
+    the routes); whether ``user`` is a member is not checked (that needs ``channels:read`` and
+    ``groups:read``, which the app does not ask for): Slack shows a channel the reader cannot
+    open as a private one, and the lines carry only the item and the code."""
+    from incidents.state import IncidentState  # the incident tables: only for the Home tab
+    from store.tables import incidents
+
+    t = incidents.c
+    since = deps.clock() - RECENT
+    state = IncidentState(deps.store.engine)
+    found = state.select(
+        t.message_ts.is_not(None), t.last_failure >= since, order=t.last_failure.desc(), limit=20
+    )
+    return [
+        HomeIncident(
+            title=f"{'resolved' if i.status == 'resolved' else 'open'}: {i.item} {i.code}".strip(),
+            channel=i.channel or "",
+            at=i.last_failure,
+        )
+        for i in found
+        if i.channel
+    ]
 
 
 def open_requests(deps: Deps) -> list[ApprovalRequest]:

@@ -14,6 +14,7 @@ holds the channel for its Retry-After (every replica sees the hold: ``slack_pace
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -179,7 +180,9 @@ class Poster:
         if item.kind == "root":
             if incident.message_ts:  # recorded by a worker that died before settling the row
                 return incident.message_ts
-            meta = {"incident": incident.id, "episode": incident.episode}
+            # The key's digest too: ids start again in a new database posting to the same channel.
+            digest = hashlib.sha256(incident.key.encode()).hexdigest()[:16]
+            meta = {"incident": incident.id, "episode": incident.episode, "key": digest}
             ts = None
             if item.attempts > 1:  # an earlier attempt may have posted before it died
                 ts = self.slack.find(

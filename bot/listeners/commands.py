@@ -1,4 +1,5 @@
-"""``/backup-fix``: an answer only the caller sees; help, list, ``--lang`` and "did you mean"."""
+"""``/backup-fix``: an answer only the caller sees; help, list, status, ``--lang`` and "did you
+mean"."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.blocks import (
     suggestions_reply,
 )
 from bot.blocks.actions import audit_reply, notice_reply
+from bot.blocks.text import escape
 from bot.listeners import Deps, guard
 from bot.replies import (
     analyse_paste,
@@ -61,6 +63,8 @@ def command_replies(
         lang = choose_lang(deps, client, user, override=override, paste=None)
         before = int(page[1]) if page[1] else None
         return [audit_command_reply(deps, client, user, lang=lang, before=before)], "audit"
+    if word == "status" or word.startswith("status "):
+        return [status_reply(deps, rest[len("status") :].strip())], "status"
     if word == "list":
         lang = choose_lang(deps, client, user, override=override, paste=None)
         return list_replies(deps.kb, lang), "list"
@@ -74,6 +78,20 @@ def command_replies(
     if analysis.suggestions:
         return [suggestions_reply(analysis.suggestions, lang)], "suggestions"
     return [no_match_reply(lang)], "no_match"
+
+
+def status_reply(deps: Deps, target: str) -> Reply:
+    """``/backup-fix status [vm|vault]``: the estate's incidents, or one item's or vault's."""
+    from incidents import status  # the incident tables: only when asked
+    from incidents.state import IncidentState
+
+    state = IncidentState(deps.store.engine)
+    if target:
+        blocks = status.about_blocks(target, status.about(state, target))
+    else:
+        blocks = status.estate_blocks(status.estate(state, deps.clock()), deps.clock())
+    said = f"Backup status: {target}" if target else "Backup estate status"
+    return Reply(text=escape(said), blocks=blocks)
 
 
 def audit_command_reply(

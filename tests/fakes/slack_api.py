@@ -97,6 +97,8 @@ class FakeSlack:
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.homes: dict[str, dict[str, Any]] = {}  # user -> the Home view last published
+        # True: posted messages join ``threads`` (history and replies find them, metadata kept).
+        self.keep_posts = False
         self.socket_url: str | None = None
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -280,7 +282,19 @@ class FakeSlack:
         ts = self._new_ts()
         message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}
         message.update({k: params[k] for k in ("text", "blocks", "thread_ts") if k in params})
+        if self.keep_posts:
+            self._keep(str(params["channel"]), message, params.get("metadata"))
         return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
+
+    def _keep(self, channel: str, message: dict[str, Any], metadata: Any) -> None:
+        if isinstance(metadata, dict):
+            message["metadata"] = metadata
+        with self._cond:
+            parent = message.get("thread_ts")
+            if parent and (channel, str(parent)) in self.threads:
+                self.threads[(channel, str(parent))].append(message)
+            elif not parent:
+                self.threads[(channel, str(message["ts"]))] = [message]
 
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel") or not params.get("user"):
