@@ -75,6 +75,7 @@ def serve_command(args: argparse.Namespace) -> int:
         with (
             _Every(RECONCILE_EVERY, lambda: _reconcile(app, client)),
             _Every(PRUNE_EVERY, lambda: _prune(store, retention=settings.retention)),
+            _Incidents(app, settings),
         ):
             if settings.socket_mode(force_http=bool(args.http)):
                 return _run_socket_mode(app, settings)
@@ -128,6 +129,33 @@ def graph_poller(
         open_items=open_items,
         on_stop=graph.close,
     )
+
+
+class _Incidents:
+    """The incident flow (inbox, outbox, digest; the poller with BACKUP_FIX_SCOPES) while the
+    block runs, only when a channel is configured (BACKUP_FIX_ALERT_CHANNEL or routes):
+    without one, alerts stay in the inbox and nothing is posted."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self._app, self._settings = app, settings
+        self._flow: Any = None
+
+    def __enter__(self) -> _Incidents:
+        if not self._settings.posts_incidents:
+            return self
+        from bot.incident_flow import IncidentFlow
+
+        settings = self._settings
+
+        def poller(sink: Callable[[Any], Any], open_items: Callable[[], list[str]]) -> Any:
+            return graph_poller(settings, sink, open_items=open_items)
+
+        self._flow = IncidentFlow(deps_of(self._app), poller=poller).start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._flow is not None:
+            self._flow.stop()
 
 
 def _recover(app: Any, client: Any) -> None:

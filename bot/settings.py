@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     alert_tenant_id: str | None = Field(None, validation_alias="BACKUP_FIX_ALERT_TENANT_ID")
     alert_audience: CommaList = Field((), validation_alias="BACKUP_FIX_ALERT_AUDIENCE")
     alert_jwks_url: str | None = Field(None, validation_alias="BACKUP_FIX_ALERT_JWKS_URL")
+    # The incident flow: where incidents go (a default channel, scope=channel routes) and the
+    # daily digest (HH:MM UTC; its channel, else the alert channel). No channel: no posting.
+    alert_channel: str | None = Field(None, validation_alias="BACKUP_FIX_ALERT_CHANNEL")
+    alert_routes: CommaList = Field((), validation_alias="BACKUP_FIX_ALERT_ROUTES")
+    digest_time: str | None = Field(None, validation_alias="BACKUP_FIX_DIGEST_TIME")
+    digest_channel: str | None = Field(None, validation_alias="BACKUP_FIX_DIGEST_CHANNEL")
     approval_ttl_minutes: int = Field(
         30, ge=1, le=1440, validation_alias="BACKUP_FIX_APPROVAL_TTL_MINUTES"
     )
@@ -268,6 +274,44 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an https URL, not {value!r}")
         return None if value is None else value.strip()
 
+    @field_validator("alert_channel", "digest_channel", "digest_time", mode="before")
+    @classmethod
+    def _incident_blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("alert_channel", "digest_channel")
+    @classmethod
+    def _one_channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL.match(value.strip()):
+            raise ValueError(f"{value!r} is not a Slack channel ID (C…/G…)")
+        return None if value is None else value.strip()
+
+    @field_validator("alert_routes", mode="before")
+    @classmethod
+    def _routes(cls, value: Any) -> tuple[str, ...]:
+        from incidents.post import Routes
+
+        pairs = _split(value)
+        Routes.parse(pairs)  # a ValueError names the first bad pair
+        return pairs
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            _hh_mm(value)
+        return None if value is None else value.strip()
+
+    @property
+    def digest_at(self) -> time | None:
+        """BACKUP_FIX_DIGEST_TIME as a time of day (UTC); None: no digest."""
+        return None if self.digest_time is None else _hh_mm(self.digest_time)
+
+    @property
+    def posts_incidents(self) -> bool:
+        """True when incidents are posted (a default channel or a route is configured)."""
+        return bool(self.alert_channel or self.alert_routes)
+
     @field_validator("scopes", mode="before")
     @classmethod
     def _scopes(cls, value: Any) -> tuple[str, ...]:
@@ -351,6 +395,11 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "BACKUP_FIX_ALERT_TENANT_ID", "required when BACKUP_FIX_ALERT_JWKS_URL is set"
             )
+        if self.digest_time and not (self.digest_channel or self.alert_channel):
+            raise SettingsError(
+                "BACKUP_FIX_DIGEST_CHANNEL",
+                "required when BACKUP_FIX_DIGEST_TIME is set without BACKUP_FIX_ALERT_CHANNEL",
+            )
 
     def key(self) -> bytes | None:
         """The decoded BACKUP_FIX_SIGNING_KEY, or None when unset."""
@@ -391,6 +440,14 @@ def decode_key(raw: str) -> bytes:
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(f"must hold at least {MIN_KEY_BYTES} bytes, not {len(key)}")
     return key
+
+
+def _hh_mm(raw: str) -> time:
+    """``HH:MM`` (24-hour) as a time; ValueError naming the value otherwise."""
+    found = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", raw.strip())
+    if found is None:
+        raise ValueError(f"{raw!r} is not HH:MM (UTC, 24-hour)")
+    return time(int(found[1]), int(found[2]))
 
 
 def _each(values: tuple[str, ...], ok: Any, what: str) -> tuple[str, ...]:
