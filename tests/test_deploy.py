@@ -1,6 +1,9 @@
 """deploy/: the custom role holds exactly the Azure operations the code calls (derived by running
-every ``AzureBackupApi`` method against the fake Resource Manager), the Dockerfile lints, the YAML
-lints and the Kubernetes manifests validate offline, probes hit real routes, the lock is complete.
+every ``AzureBackupApi`` method against the fake Resource Manager), Resource Graph's queries need
+only reads that Reader on their scopes grants (derived from the fake Resource Graph), the Dockerfile
+lints, the YAML lints and the Kubernetes manifests validate offline, probes hit real routes, both
+templates set every setting of ``bot/settings.py`` (or say why not) with secrets by reference only
+and start the bot from their defaults, the lock is complete.
 """
 
 from __future__ import annotations
