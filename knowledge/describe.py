@@ -14,6 +14,7 @@ its winner may answer unasked is ``knowledge/description_bar.py``'s to say.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,12 +45,18 @@ WORKLOAD_FIT = 1.3  # the entry's workload is the one the paste names
 WORKLOAD_OTHER = 0.5  # the entry belongs to another database or agent than the one named
 TWIN_SHARE = 0.6  # codes sharing this share of their words are near-twins, not rivals
 TWIN_TIE = 0.85  # a twin this close to the winner is told apart by the words of its code
+SPECIFIC_TIE = 0.5  # ... and the general twin of a specific winner, this close
 MAX_LEAD = 10.0  # the lead of a winner without rivals
 # A paste that names no workload is about a VM more often than not (VMs are most of what
 # Azure Backup protects): between twins of a VM and a workload entry, the VM one is answered.
 VM_PRIOR = 0.5
 FIELDS = (("code", 2.0), ("title", 2.0), ("message", 1.5), ("symptom", 1.5), ("summary", 1.0))
+HEADLINE_FIELDS = frozenset({"code", "title", "message", "symptom"})
 CAUSE_WEIGHT = 1.0
+
+_RESTORE_CODE = re.compile(r"restor(?!epoint)")
+_RESTORE_TITLE = re.compile(r"(?:an? |the )?(?:[\w-]+ )?restor(?:e|ed|ing)?\b(?! point)")
+_RESTORE_WORDS = ("restor", "recover", "還原", "復原")  # a paste that speaks of restoring
 
 # Workloads with words of their own: naming another one makes an entry of these unlikely.
 _OWN = frozenset(
@@ -73,6 +80,8 @@ class Reading:
     named: frozenset[str]  # the workloads the paste names
     trouble: bool  # the paste says something went wrong
     untold: bool  # a near-tied twin of the winner that the paste does not tell apart
+    rare_words: frozenset[str]  # the paste's rare words (held by any entry)
+    restore: bool = True  # the paste speaks of a restore or recovery
 
 
 class DescriptionIndex:
@@ -81,14 +90,21 @@ class DescriptionIndex:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.entries = list(kb.entries)
         docs: list[dict[str, float]] = []
+        # The words an entry names its error by (its codes, title, messages and symptoms), as
+        # against those that explain it (summary, causes).
+        self.headline: list[frozenset[str]] = []
         for entry in self.entries:
             tf: dict[str, float] = {}
             texts = _fields(entry, kb.sections)
+            head: set[str] = set()
             for field, weight in [*FIELDS, ("cause", CAUSE_WEIGHT)]:
                 for text in texts[field]:
                     for w in code_words(text) if field == "code" else words(text):
                         tf[w] = tf.get(w, 0.0) + weight
+                        if field in HEADLINE_FIELDS:
+                            head.add(w)
             docs.append(tf)
+            self.headline.append(frozenset(head))
         n = len(docs)
         df: dict[str, int] = {}
         for tf in docs:
@@ -111,6 +127,7 @@ class DescriptionIndex:
             frozenset({e.workload, *workloads(" ".join(_flat(e, kb.sections)).lower(), named=True)})
             for e in self.entries
         ]
+        self.restores = [_of_restores(e) for e in self.entries]
         self.code_lists = [Counter(code_words(e.code)) for e in self.entries]
         self.code_sets = [frozenset(c) for c in self.code_lists]
         self.index = {e.code: i for i, e in enumerate(self.entries)}
@@ -147,6 +164,7 @@ class DescriptionIndex:
         lead = s1 / rival if rival else MAX_LEAD
         matched = hits[best]
         rare = sum(self.idf[w] >= RARE_IDF for w in matched)
+        rare_words = frozenset(w for w in where if self.idf.get(w, 0.0) >= RARE_IDF)
         spans = [where[w] for w in matched]
         span = (min(s for s, _ in spans), max(e for _, e in spans))
         return Reading(
@@ -159,6 +177,8 @@ class DescriptionIndex:
             named,
             trouble(paste.low, present),
             untold,
+            rare_words,
+            any(p in paste.low for p in _RESTORE_WORDS),
         )
 
     def _twins(
@@ -170,9 +190,15 @@ class DescriptionIndex:
         best, s1 = ranked[0]
         untold = False
         for j, (other, s) in enumerate(ranked[1:4], start=1):
-            if s < TWIN_TIE * s1 or not self.kin(best, other):
+            # A specific twin outscores its general one by the very words it adds (its code
+            # is the other's plus words): those words decide, however far ahead it is.
+            specific = self.code_sets[other] < self.code_sets[best]
+            if s < (SPECIFIC_TIE if specific else TWIN_TIE) * s1 or not self.kin(best, other):
                 continue
-            mine, theirs = _said(self.code_lists[best], self.code_lists[other], present)
+            if specific and self._refines(best, other):
+                mine, theirs = 0.0, 1.0
+            else:
+                mine, theirs = _said(self.code_lists[best], self.code_lists[other], present)
             if theirs == mine:
                 mine, theirs = self._workload_fit(best, named), self._workload_fit(other, named)
             if theirs > mine:
@@ -180,6 +206,12 @@ class DescriptionIndex:
                 return [(i, s1 if k == 0 else s) for k, (i, s) in enumerate(ranked)], False
             untold |= theirs == mine
         return ranked, untold
+
+    def _refines(self, a: int, b: int) -> bool:
+        """Entry ``a`` is a community-sourced refinement of the documented ``b``: a description
+        answers with the error the articles give for that cause, and suggests the refinement
+        (its code or message in the paste still answers with it)."""
+        return self.entries[a].source.kind == "community" and self.entries[b].source.kind == "docs"
 
     def _workload_fit(self, i: int, named: frozenset[str]) -> float:
         """1 for an entry of the workload the paste names, 0.5 for a VM entry when the paste
@@ -223,6 +255,16 @@ def _said(a: Counter[str], b: Counter[str], present: set[str]) -> tuple[float, f
     if own_b:
         return float(2 * said_b <= len(own_b)), float(2 * said_b > len(own_b))
     return 0.0, 0.0
+
+
+def _of_restores(entry: Entry) -> bool:
+    """The entry's error comes from a restore: its code or the start of its title says so
+    (``...ForBlobRestore``, "Restore failed: ..."; a restore point is no restore)."""
+    code = entry.code.lower()
+    return bool(
+        (_RESTORE_CODE.search(code) and "backup" not in code)
+        or _RESTORE_TITLE.match(entry.title.en.lower())
+    )
 
 
 def _flat(entry: Entry, sections: Mapping[str, Section]) -> list[str]:

@@ -23,6 +23,11 @@ MIN_RARE = 3  # distinct rare words a confident answer needs in agreement ...
 MIN_RARE_AGREED = 2  # ... or these, when a message or symptom reading names the same entry
 LEAD = 1.35  # the winner's score over the best unrelated runner-up's
 LEAD_AGREED = 1.0  # none when a message or symptom reading names the winner: two agree
+# A paste that says several of the winner's own headline words (its code's, title's, messages'
+# or symptoms' words, not only those of its causes) names the error more than it paraphrases
+# it: a smaller lead will do.
+MIN_HEADLINE = 4  # distinct rare words of the paste among the winner's headline words ...
+LEAD_HEADLINE = 1.1  # ... and the lead that then suffices
 MIN_SCORE = 20.0  # below this a winner shares too little with any entry to answer
 CONFLICT = 70.0  # a message or symptom reading of another entry this strong: only suggest
 SHOWN = 3  # readings returned: the winner and two runners-up
@@ -122,13 +127,17 @@ def judge(index: DescriptionIndex, reading: Reading, others: list[Evidence]) -> 
     # A message or symptom reading that agrees stands for the Azure words a bare description
     # needs; it is still the paste's own words, and still a backup paste.
     backed = reading.context or (agreed and reading.backupish and reading.trouble)
+    headline = len(reading.rare_words & index.headline[win])
+    lead = LEAD_AGREED if agreed else LEAD_HEADLINE if headline >= MIN_HEADLINE else LEAD
     checks = (
+        # A paste about a failed backup is not answered with an error of restores.
+        ("operation", reading.restore or not index.restores[win]),
         ("context", backed),
         ("conflict", not conflict),
         ("workload", not other_workload),
         ("twins", not untold),  # twins the paste cannot tell apart: suggest both
         ("score", ranked[0][1] >= MIN_SCORE),
-        ("lead", reading.lead >= (LEAD_AGREED if agreed else LEAD)),
+        ("lead", reading.lead >= lead),
         ("rare", reading.rare >= (MIN_RARE_AGREED if agreed else MIN_RARE)),
     )
     why_not = tuple(name for name, ok in checks if not ok)
