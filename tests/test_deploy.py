@@ -553,16 +553,8 @@ NOT_TEMPLATED = {
     "REQUESTS_CA_BUNDLE",
     "BACKUP_FIX_KB_DIR",
 }
-# In CONTRACT.md's "Proactive" (and the incident flow's plan) but not yet read by bot/settings.py:
-# templated blank (off), so the deployments need no change when the code reads them.
-AHEAD_OF_SETTINGS = {
-    "BACKUP_FIX_ALERT_CHANNEL",
-    "BACKUP_FIX_ALERT_ROUTES",
-    "BACKUP_FIX_DIGEST_TIME",
-    "BACKUP_FIX_DIGEST_CHANNEL",
-}
-KNOWN_VARIABLES = SETTINGS_VARIABLES | IDENTITY_VARIABLES | AHEAD_OF_SETTINGS
-TEMPLATED = (SETTINGS_VARIABLES | AHEAD_OF_SETTINGS) - NOT_TEMPLATED
+KNOWN_VARIABLES = SETTINGS_VARIABLES | IDENTITY_VARIABLES
+TEMPLATED = SETTINGS_VARIABLES - NOT_TEMPLATED
 # Optional secrets: a deployment without them starts (with that feature off)
 OPTIONAL_SECRETS = {"BACKUP_FIX_ALERT_TOKEN"}
 
@@ -573,8 +565,6 @@ def test_the_lists_of_variables_name_real_settings() -> None:
         SECRET_VARIABLES
     )
     assert "BACKUP_FIX_VAULTS" not in SECRET_VARIABLES
-    # once bot/settings.py reads one of these, it is checked like any other setting (nothing to do)
-    assert AHEAD_OF_SETTINGS.isdisjoint(SECRET_VARIABLES)
 
 
 @pytest.mark.parametrize("folder", RENDERED, ids=lambda p: str(p.relative_to(K8S)))
@@ -659,6 +649,8 @@ def test_the_base_starts_with_proactive_posting_and_polling_off() -> None:
     settings.check_serve(force_http=True)
     assert settings.alert_token is None
     assert settings.alert_tenant_id is None
+    assert not settings.posts_incidents
+    assert settings.digest_at is None
     assert settings.poll_every == 0
     assert settings.enabled_actions == ()
     assert settings.notify_approvers is True
@@ -868,6 +860,8 @@ def test_the_bicep_defaults_start_the_bot_with_proactive_posting_and_polling_off
     assert "BACKUP_FIX_ALERT_TOKEN" not in bicep_environment()
     assert settings.alert_token is None
     assert settings.alert_tenant_id is None
+    assert not settings.posts_incidents
+    assert settings.digest_at is None
     assert settings.poll_every == 0
     assert settings.enabled_actions == ()
     assert settings.signing_key is not None, "the signing key is always referenced"
@@ -878,12 +872,17 @@ def test_the_bicep_turns_proactive_on_with_its_parameters() -> None:
     env = bicep_environment(
         alertTokenSecret="backup-fix-alert-token", graphScopes=[sub, "mg:contoso"],
         alertTenantId="72f988bf-86f1-41af-91ab-2d7cd011db47", alertAudience=["api://backup-fix"],
-        enabledActions=["trigger_backup"], approvers=["S0123ABCDEF"],
+        enabledActions=["trigger_backup"], approvers=["S0123ABCDEF"], alertChannel="C0123ALERTS",
+        alertRoutes=[f"{sub}=C0123OPS", f"/subscriptions/{sub}/resourceGroups/rg-sql=C0123DBA"],
+        digestTime="07:30",
     )  # fmt: skip
     settings = Settings.model_validate(env)
     settings.check_serve(force_http=True)
     assert settings.alert_token is not None
     assert settings.alert_audience == ("api://backup-fix",)
+    assert settings.posts_incidents
+    assert len(settings.alert_routes) == 2
+    assert str(settings.digest_at) == "07:30:00"
     assert settings.graph_scopes.subscriptions == (sub,)
     assert settings.graph_scopes.management_groups == ("contoso",)
     assert settings.poll_every == 10
