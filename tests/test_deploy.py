@@ -732,6 +732,10 @@ def test_the_example_parameters_are_declared_and_complete() -> None:
     params = bicep(MAIN_BICEP)["parameters"]
     required = {n for n, p in params.items() if p["default"] is None}
     assert required <= given <= set(params)
+    # it enables remediations, so the signing key's secret must be named (the bot refuses else)
+    assert "enabledActions" in given
+    named = re.search(r"^param signingKeySecret = '([^']*)'", text, re.MULTILINE)
+    assert (named[1] if named else params["signingKeySecret"]["default"]).strip()
 
 
 def test_the_container_app_is_configured_as_the_bot_needs() -> None:
