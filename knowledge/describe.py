@@ -56,7 +56,8 @@ CAUSE_WEIGHT = 1.0
 
 _RESTORE_CODE = re.compile(r"restor(?!epoint)")
 _RESTORE_TITLE = re.compile(r"(?:an? |the )?(?:[\w-]+ )?restor(?:e|ed|ing)?\b(?! point)")
-_RESTORE_WORDS = ("restor", "recover", "還原", "復原")  # a paste that speaks of restoring
+# A paste that speaks of restoring (a Recovery Services vault or a recovery point is no restore).
+_RESTORE_WORDS = re.compile(r"restor|recover(?!y ?services|y ?points?)|還原|復原(?!服務|點)")
 
 # Workloads with words of their own: naming another one makes an entry of these unlikely.
 _OWN = frozenset(
@@ -178,7 +179,7 @@ class DescriptionIndex:
             trouble(paste.low, present),
             untold,
             rare_words,
-            any(p in paste.low for p in _RESTORE_WORDS),
+            _RESTORE_WORDS.search(paste.low) is not None,
         )
 
     def _twins(

@@ -57,18 +57,18 @@ def description_evidence(
     ranked = verdict.ranked
     lo, hi = DESCRIBE_SUGGEST
     top = ranked[0][1]
+    if verdict.sure:
+        first = DESCRIBE_ANSWER
+    else:
+        first = lo + (hi - lo) * min(1.0, (reading.lead - 1) / (LEAD - 1))
     out = []
     seen: set[str] = set()
     for rank, (entry, score) in enumerate(ranked[:SHOWN]):
         if entry.code in seen:
             continue
         seen.add(entry.code)
-        if rank == 0 and verdict.sure:
-            value = DESCRIBE_ANSWER
-        elif rank == 0:
-            value = lo + (hi - lo) * min(1.0, (reading.lead - 1) / (LEAD - 1))
-        else:
-            value = lo + (hi - lo) * 0.5 * score / top
+        # Runners-up come after the winner, however narrow its lead.
+        value = first if rank == 0 else min(first - 1, lo + (hi - lo) * 0.5 * score / top)
         out.append(Evidence(entry, entry.code, "description", value, reading.span))
     return out
 
