@@ -163,7 +163,10 @@ class Poster:
                 at = now + timedelta(seconds=min(5 * 2**item.attempts, 600))
                 outbox.retry(self.engine, item.id, at=at, error=error)
             return 1
-        outbox.sent(self.engine, item.id, ts=ts, now=self.clock())
+        done = self.clock()
+        outbox.sent(self.engine, item.id, ts=ts, now=done)
+        # The slot was taken before the call; Slack counts from when the message arrived.
+        outbox.hold_channel(self.engine, item.channel, done + timedelta(seconds=self.interval))
         if self.on_sent is not None:
             self.on_sent(item.kind, item)
         return 1

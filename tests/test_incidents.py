@@ -417,3 +417,39 @@ def test_the_digest_is_queued_once_per_day(db: Store, state: IncidentState) -> N
         assert conn.execute(select(func.count()).where(o.kind == "digest")).scalar_one() == 1
     assert CODE in payload
     assert "Still open: 1" in payload
+
+
+# Settings ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "variable"),
+    [
+        ({"BACKUP_FIX_ALERT_ROUTES": "somewhere=C1"}, "BACKUP_FIX_ALERT_ROUTES"),
+        ({"BACKUP_FIX_ALERT_CHANNEL": "#general"}, "BACKUP_FIX_ALERT_CHANNEL"),
+        ({"BACKUP_FIX_DIGEST_TIME": "25:00"}, "BACKUP_FIX_DIGEST_TIME"),
+    ],
+)
+def test_a_bad_incident_setting_names_its_variable(extra: dict[str, str], variable: str) -> None:
+    from bot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as err:
+        load_settings(**extra)
+    assert err.value.variable == variable
+
+
+def test_the_incident_settings_read_as_routes_and_a_digest_time() -> None:
+    from bot.settings import SettingsError, load_settings
+
+    blank = load_settings(BACKUP_FIX_ALERT_CHANNEL="", BACKUP_FIX_DIGEST_TIME="")
+    assert not blank.posts_incidents
+    assert blank.digest_at is None
+    on = load_settings(
+        BACKUP_FIX_ALERT_CHANNEL="CDEF", BACKUP_FIX_ALERT_ROUTES=f" {SUB}=CSUB ,{VAULT}=CVAULT"
+    )
+    assert on.posts_incidents
+    assert Routes.parse(on.alert_routes, default=on.alert_channel).channel_for(VAULT) == "CVAULT"
+    assert load_settings(BACKUP_FIX_DIGEST_TIME="7:30").digest_at == time(7, 30)
+    alone = load_settings(BACKUP_FIX_DIGEST_TIME="07:30", SLACK_BOT_TOKEN="xoxb-1")
+    with pytest.raises(SettingsError, match="BACKUP_FIX_DIGEST_CHANNEL"):
+        alone.check_serve(force_http=True)
