@@ -7,11 +7,21 @@ base; the shipped knowledge base is the index.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
 from knowledge import analyse
-from knowledge.describe import MAX_CHARS, _said
+from knowledge.compete import ANSWER_MARGIN, SUGGEST_SCORE, compete
+from knowledge.describe import MAX_CHARS, DescriptionIndex, Reading, _said
+from knowledge.description_bar import (
+    LEAD,
+    LEAD_HEADLINE,
+    MIN_HEADLINE,
+    description_evidence,
+    judge,
+)
+from knowledge.evidence import Evidence
 from knowledge.matcher import default_matcher, prepare
 from knowledge.signals import workloads
 from knowledge.wording import code_words, context, describes, fold, words
@@ -213,3 +223,94 @@ def test_a_named_code_is_never_overridden_by_a_description() -> None:
         "read-only lock on the storage account"
     )
     assert [m.code for m in analyse(text).matches][:1] == ["UserErrorStorageAccountNotFound"]
+
+
+# ----- the bar a description clears (knowledge/description_bar.py) ---------------------------
+
+
+def _reading(text: str, **changes: object) -> tuple[DescriptionIndex, Reading]:
+    index = default_matcher().descriptions
+    reading = index.read(prepare(text))
+    assert reading is not None
+    return index, replace(reading, **changes)  # type: ignore[arg-type]
+
+
+def test_the_errors_own_headline_words_need_a_smaller_lead() -> None:
+    text = (
+        "Azure Backup: moving the recovery point to the archive tier fails, it is already archived"
+    )
+    index, reading = _reading(text, lead=(LEAD + LEAD_HEADLINE) / 2)
+    winner = reading.ranked[0][0]
+    headline = index.headline[index.index[winner.code]]
+    said = frozenset(sorted(headline)[:MIN_HEADLINE])
+    assert judge(index, replace(reading, rare_words=said), []).why_not == ()
+    fewer = frozenset(sorted(said)[: MIN_HEADLINE - 1])
+    assert judge(index, replace(reading, rare_words=fewer), []).why_not == ("lead",)
+
+
+def test_a_backup_paste_is_not_answered_with_a_restore_error() -> None:
+    backup = (
+        "Azure Backup job failed for our encrypted VM: it can't read the BEK secret or the KEK "
+        "key in the key vault"
+    )
+    restore = backup.replace("Azure Backup job", "Azure Backup: the restore job")
+    assert _answer(backup) == []
+    assert _suggested(backup)[:1] == ["DiskEncryptionInternalError"]
+    assert _answer(restore) == [("DiskEncryptionInternalError", "description")]
+    # A Recovery Services vault or a recovery point is no restore.
+    _, reading = _reading(backup + " (Recovery Services vault, latest recovery point)")
+    assert not reading.restore
+
+
+def test_by_description_the_documented_error_answers_before_its_refinement() -> None:
+    text = (
+        "Azure Backup, SQL in VM: log backups fail because another backup product also backs up "
+        "the database and breaks the log chain"
+    )
+    assert _answer(text) == [("UserErrorSQLLSNValidationFailure", "description")]
+    refinement = "UserErrorOtherBackupProductCausingSQLLSNValidationFailure"
+    assert _suggested(text)[:1] == [refinement]
+    assert [m.code for m in analyse(f"{refinement}: {text}").matches][:1] == [refinement]
+
+
+def test_a_message_set_aside_leaves_the_paste_to_its_description() -> None:
+    # "log chain is broken" is SQL's message word for word; the paste is about HANA.
+    text = (
+        "Azure Backup for SAP HANA: log backups to the Recovery Services vault fail with log "
+        "chain is broken, after a DBA took a manual log backup to a local folder"
+    )
+    assert _answer(text) == [("UserErrorHANALSNValidationFailure", "description")]
+
+
+def test_a_reading_of_a_few_of_the_winners_words_is_no_conflict() -> None:
+    kb = default_matcher().kb
+    win, other = kb.get("UserErrorDTSDestLocked"), kb.get("ParallelSnapshotRequest")
+    assert win is not None
+    assert other is not None
+    index, reading = _reading("Azure Files restore fails, a job is already running")
+    reading = replace(reading, ranked=[(win, 30.0)], lead=2.5, rare=5, untold=False)
+    agrees = Evidence(win, win.code, "message", 68.0, (10, 70))
+    inner = Evidence(other, other.code, "message", 80.0, (30, 55))
+    assert judge(index, reading, [agrees, inner]).sure
+    elsewhere = replace(inner, span=(75, 100))
+    assert judge(index, reading, [agrees, elsewhere]).why_not == ("conflict",)
+
+
+def test_runners_up_are_suggested_after_the_winner() -> None:
+    paste = prepare("backup of the VM to the vault fails, snapshot rg or msi permissions missing")
+    found = description_evidence(default_matcher().descriptions, paste, [])
+    assert len(found) >= 2
+    assert all(ev.score < found[0].score for ev in found[1:])
+
+
+def test_a_reading_too_weak_to_suggest_silences_no_symptom() -> None:
+    kb = default_matcher().kb
+    weak, strong = kb.get("UserErrorOlrNotSupported"), kb.get("UserErrorSkuNotAvailable")
+    assert weak is not None
+    assert strong is not None
+    paste = prepare("Azure Backup restore of the VM failed, the VM size is not available")
+    low = Evidence(weak, weak.code, "message", SUGGEST_SCORE - 10.0, (0, 60))
+    symptom = Evidence(strong, strong.code, "symptom", 90.0, (0, 40))
+    winners, _ = compete([low, symptom], paste)
+    assert winners[0].code == strong.code
+    assert winners[0].margin >= ANSWER_MARGIN
