@@ -91,6 +91,14 @@ param azurePollingInterval int = 30
 @maxValue(600)
 param azureReadTimeout int = 60
 
+@description('Resource Manager retries wait about this factor times 2^n seconds, a number as text (BACKUP_FIX_AZURE_RETRY_BACKOFF).')
+param azureRetryBackoff string = '0.8'
+
+@description('Seconds after which a running request whose replica stopped renewing its lease is settled by another (BACKUP_FIX_LEASE_SECONDS).')
+@minValue(1)
+@maxValue(600)
+param leaseSeconds int = 10
+
 @description('Entra ID secure webhook: tenant id of the alert API app; empty: off (BACKUP_FIX_ALERT_TENANT_ID).')
 param alertTenantId string = ''
 
@@ -332,6 +340,8 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             { name: 'BACKUP_FIX_RETENTION_DAYS', value: string(retentionDays) }
             { name: 'BACKUP_FIX_AZURE_POLLING_INTERVAL', value: string(azurePollingInterval) }
             { name: 'BACKUP_FIX_AZURE_READ_TIMEOUT', value: string(azureReadTimeout) }
+            { name: 'BACKUP_FIX_AZURE_RETRY_BACKOFF', value: azureRetryBackoff }
+            { name: 'BACKUP_FIX_LEASE_SECONDS', value: string(leaseSeconds) }
             { name: 'AZURE_CLOUD', value: azureCloud }
             { name: 'BACKUP_FIX_PROBE_PORT', value: string(probePort) }
             // Proactive: empty values leave it off (POST /azure/alerts answers 404, nothing polls).
