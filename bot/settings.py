@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     azure_read_timeout: float = Field(
         60.0, gt=0, le=600, validation_alias="BACKUP_FIX_AZURE_READ_TIMEOUT"
     )
+    # Resource Manager retries wait about factor * 2^n seconds (after the first), Retry-After
+    # when Azure sends one.
+    azure_retry_backoff: float = Field(
+        0.8, ge=0, le=60, validation_alias="BACKUP_FIX_AZURE_RETRY_BACKOFF"
+    )
+    # A running request whose replica has not renewed its lease for this long is taken as
+    # interrupted and settled by another; renewed every fifth of it, looked for every 0.3 of it.
+    lease_seconds: float = Field(10.0, ge=1, le=600, validation_alias="BACKUP_FIX_LEASE_SECONDS")
     # Days unmatched pastes, votes, answered threads and thread VMs are kept (not the audit trail).
     retention_days: int = Field(90, ge=1, le=3650, validation_alias="BACKUP_FIX_RETENTION_DAYS")
     # The knowledge base's folder (articles.yaml, entries/, sections/); None: the shipped one.
@@ -143,9 +151,10 @@ class Settings(BaseSettings):
 
     @field_validator("slack_api_url", "azure_arm_endpoint")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None if value is None else "https://slack.com/api/"
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():  # blank: the variable's own default
+            default = cls.model_fields[str(info.field_name)].default
+            return default if isinstance(default, str) else None
         value = value.strip()
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"must be an http(s) URL, not {value!r}")
@@ -159,7 +168,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        from actions.store import StoreError, normalise_url
+        from store import StoreError, normalise_url
 
         try:
             normalise_url(value.strip() or "sqlite:///backup-fix.db")
@@ -198,6 +207,8 @@ class Settings(BaseSettings):
         "approval_ttl_minutes",
         "azure_polling_interval",
         "azure_read_timeout",
+        "azure_retry_backoff",
+        "lease_seconds",
         "probe_port",
         "retention_days",
         mode="before",
@@ -363,6 +374,21 @@ class Settings(BaseSettings):
     def retention(self) -> timedelta:
         """How long unmatched pastes, votes, answered threads and thread VMs are kept."""
         return timedelta(days=self.retention_days)
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a running request's lease lasts without a renewal."""
+        return timedelta(seconds=self.lease_seconds)
+
+    @property
+    def heartbeat_every(self) -> float:
+        """Seconds between lease renewals: five may be missed (GC, a slow database)."""
+        return self.lease_seconds / 5
+
+    @property
+    def reconcile_every(self) -> float:
+        """Seconds between looks for requests whose replica died."""
+        return self.lease_seconds * 0.3
 
     def socket_mode(self, *, force_http: bool = False) -> bool:
         """True when ``serve`` runs over Socket Mode."""

@@ -161,3 +161,11 @@ def test_settings_is_the_only_reader_of_the_environment() -> None:
     readers = [p.name for p in root.rglob("*.py") if "os.environ" in p.read_text(encoding="utf-8")]
     assert readers == []
     assert isinstance(Settings.model_fields["slack_bot_token"].validation_alias, str)
+
+
+def test_blank_urls_take_their_own_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_API_URL", " ")
+    monkeypatch.setenv("AZURE_ARM_ENDPOINT", "")
+    s = load_settings()
+    assert s.slack_api_url == "https://slack.com/api/"
+    assert s.azure_arm_endpoint is None  # the cloud's own, never Slack's
