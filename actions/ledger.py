@@ -26,55 +26,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from actions.approvals import ApprovalRequest, Status
-from actions.store import Store, metadata
+from store import Store
+from store.tables import approvals as approvals  # the tables are the store's (store/tables.py)
+from store.tables import audit as audit
 
 log = logging.getLogger(__name__)
-
-approvals = Table(
-    "approvals",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("action", String(64), nullable=False),
-    Column("params", Text, nullable=False),
-    Column("plan", Text, nullable=False),
-    Column("plan_hash", String(64), nullable=False),
-    Column("requester", String(32), nullable=False),
-    Column("channel", String(32), nullable=False),
-    Column("thread_ts", String(32), nullable=False),
-    Column("card_ts", String(32)),
-    Column("status", String(16), nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("decided_by", String(32)),
-    Column("decided_at", DateTime(timezone=True)),
-    Column("outcome", Text, nullable=False, default="{}"),
-    # A running request's lease (migration v5): which replica runs it, when it last said so.
-    Column("runner", String(128)),
-    Column("heartbeat_at", DateTime(timezone=True)),
-    # The requester's language (migration v6): the card and outcome are written in it. Kept
-    # out of the params, which the plan hash covers.
-    Column("lang", String(8)),
-)
-audit = Table(
-    "audit",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("prev_seq", Integer, nullable=False, unique=True),
-    Column("at", String(40), nullable=False, index=True),
-    Column("actor", String(64), nullable=False),
-    Column("event", String(32), nullable=False),
-    Column("request_id", String(32)),
-    Column("action", String(64)),
-    Column("plan_hash", String(64)),
-    Column("correlation_id", String(128)),
-    Column("detail", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
-)
 
 GENESIS = "0" * 64
 KEYED = "chain_keyed"  # the record from which on the chain is keyed (plain SHA-256 before it)

@@ -18,7 +18,6 @@ from actions.executor import Busy
 from actions.ledger import Ledger
 from actions.names import DIAGNOSTICS
 from actions.resources import VaultRef
-from actions.store import Store, open_store
 from bot.approvers import ApproverDirectory
 from bot.busy import busy_middleware
 from bot.listeners import (
@@ -47,6 +46,7 @@ from bot.observe import (
 from bot.settings import Settings
 from bot.slack_retry import BudgetedRateLimitHandler
 from knowledge.loader import KnowledgeBase, load_kb
+from store import Store, open_store
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import URL, create_engine, inspect, make_url, select
+from sqlalchemy import URL, create_engine, make_url, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.ledger import AuditRecord, Ledger, audit
-from actions.store import Store, StoreError, normalise_url, open_store, schema_version
 from bot.blocks.actions import audit_line
 from bot.settings import SettingsError, load_settings
+from store import Store, StoreError, normalise_url, open_store
+from store.schema import has_schema
 
 _AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -126,7 +127,7 @@ def _holds_our_tables(url: str) -> bool:
         engine = create_engine(parsed, connect_args={"connect_timeout": 5})
     try:
         with engine.connect() as conn:
-            return inspect(conn).has_table(schema_version.name)
+            return has_schema(conn)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read: {type(exc).__name__}: {exc.args[0]}") from exc
     finally:

@@ -76,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --verify: the chain must end at this head (audit_head in the JSON log)",
     )
 
+    db = sub.add_parser("db", help="the state store's schema (Alembic): upgrade, history, current")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    up = db_sub.add_parser("upgrade", help="bring BACKUP_FIX_DATABASE_URL to the newest revision")
+    up.add_argument("--sql", action="store_true", help="print the SQL instead (offline, for a DBA)")
+    up.add_argument(
+        "--from",
+        dest="start",
+        metavar="REV",
+        help="with --sql: the revision the database is at (`db current`); default: an empty one",
+    )
+    db_sub.add_parser("history", help="the revisions, newest first")
+    db_sub.add_parser("current", help="the revision the database is at (changes nothing)")
+
     serve = sub.add_parser("serve", help="run the Slack bot")
     serve.add_argument("--http", action="store_true", help="HTTP even when SLACK_APP_TOKEN is set")
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")  # noqa: S104
@@ -91,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.serve import serve_command  # Slack is imported only here.
 
             return serve_command(args)
+        if args.command == "db":
+            from bot.db_cli import db_command  # no Slack
+
+            return db_command(args, sys.stdout)
         if args.command == "audit":
             from bot.audit_cli import audit_command
 

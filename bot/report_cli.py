@@ -11,7 +11,6 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from actions.store import Store, feedback, unmatched_pastes
 from bot.audit_cli import configured_store, parse_since
 from bot.settings import load_settings
 from bot.unmatched_store import unmatched_since, votes_since
@@ -19,6 +18,7 @@ from knowledge.coverage import ZH_SOURCES, UnknownCode, WorkloadCoverage
 from knowledge.loader import load_kb
 from knowledge.report import Group, Report, build_report
 from knowledge.wrap import DEFAULT_WIDTH, wrap
+from store import Store, feedback, unmatched_pastes
 
 DEFAULT_SINCE = "7d"
 WIDTH = DEFAULT_WIDTH

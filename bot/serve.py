@@ -22,13 +22,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.store import StoreError, open_store
 from bot.app import create_app, deps_of, make_client
 from bot.logging import setup_logging
 from bot.server import EVENTS_PATH, HttpServer, WsgiApp, make_probes, make_wsgi, store_probe
 from bot.settings import Settings, SettingsError, load_settings
 from bot.socket_mode import SocketModeRunner
 from knowledge import KnowledgeBaseError, load_kb
+from store import StoreError, open_store
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from sqlalchemy import text as sql
 from waitress import wasyncore
 from waitress.server import create_server
 
-from actions.store import Store
 from bot.logging import REQUEST_ID
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.observe import new_request_id
+from store import Store
 
 log = logging.getLogger(__name__)
 

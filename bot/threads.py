@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 
 from actions.resources import ProtectedVm
-from actions.store import Store, thread_vms
+from store import Store, thread_vms
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from actions.store import Store, feedback, unmatched_pastes
 from knowledge.report import UnmatchedRow
+from store import Store, feedback, unmatched_pastes
 
 UNKNOWN_CODES_CHARS = 512  # the column's size
 

@@ -14,48 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    and_,
-    case,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Engine, and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from actions.store import metadata
 from incidents.model import JobOutcome
+from store.tables import ALERT_ERROR_CHARS
+from store.tables import alert_inbox as alert_inbox  # the table, created by revision 0009
 
 MAX_PAYLOAD = 64 * 1024  # bytes of one stored record; the raw extras go first when over
-MAX_ERROR = 500  # characters kept of a worker's last error
+MAX_ERROR = ALERT_ERROR_CHARS  # characters kept of a worker's last error
 
 Status = Literal["new", "processing", "done", "dropped", "failed"]
-
-alert_inbox = Table(
-    "alert_inbox",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("alert_id", String(512), nullable=False),
-    Column("monitor_condition", String(16), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("payload", Text, nullable=False),  # the parsed JobOutcome as JSON, bounded
-    Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("lease_until", DateTime(timezone=True), nullable=True),  # also "not before" when new
-    Column("last_error", String(MAX_ERROR), nullable=True),
-    UniqueConstraint("alert_id", "monitor_condition", name="ux_alert_inbox_alert"),
-)
-Index("ix_alert_inbox_due", alert_inbox.c.status, alert_inbox.c.lease_until)
 
 
 @dataclass(frozen=True)

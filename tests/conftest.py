@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
-from actions.store import normalise_url
+from store import normalise_url
 from tests.postgres_target import postgres_url
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.store import normalise_url
+from store import normalise_url
 
 ENV = "BACKUP_FIX_TEST_POSTGRES_URL"
 REQUIRED_ENV = "BACKUP_FIX_TEST_POSTGRES_REQUIRED"

@@ -17,7 +17,6 @@ from actions.approvals import Approvers, Status
 from actions.errors import AzureConflict
 from actions.ledger import KEYED, Ledger
 from actions.resources import Extension, Job, VmStatus
-from actions.store import Store, open_store
 from bot import ids
 from bot.app import with_azure
 from bot.approvers import ApproverDirectory
@@ -35,6 +34,7 @@ from bot.threads import recall
 from bot.vm_choice import choose, current_item, item_by_key, reader_lang, thread_of
 from knowledge import load_kb
 from knowledge.model import Lang
+from store import Store, open_store
 from tests.fakes.backup_api import VAULT, VM, FakeBackupApi, protected_vm
 
 KB = load_kb()
@@ -812,18 +812,3 @@ def test_the_requesters_language_survives_in_the_store_and_old_requests_read_eng
     deps.clock = lambda: datetime.now(UTC) + timedelta(hours=1)
     assert expire_overdue(deps, client) == 1
     assert "Expired: nobody approved it in time" in json.dumps(client.of("chat.update")[-1])
-
-
-def test_migration_v6_adds_the_language_to_a_database_from_before_it(tmp_path: Path) -> None:
-    old = open_store(f"sqlite:///{tmp_path / 'old.db'}")
-    with old.engine.begin() as conn:  # what v5 left: no lang column, schema version 5
-        conn.execute(text("ALTER TABLE approvals DROP COLUMN lang"))
-        conn.execute(text("DELETE FROM schema_version WHERE version = 6"))
-        names = [r[1] for r in conn.execute(text("PRAGMA table_info(approvals)"))]
-    assert "lang" not in names
-    assert old.migrate() >= 6
-    with old.engine.connect() as conn:
-        names = [r[1] for r in conn.execute(text("PRAGMA table_info(approvals)"))]
-    assert "lang" in names
-    assert old.migrate() >= 6  # applying it again changes nothing
-    old.close()

@@ -14,13 +14,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, func, select
 
-from actions.store import Store, open_store
 from incidents import inbox
 from incidents.intake import build, vault_allow_list
 from incidents.intake.auth import Authenticator, EntraVerifier, Unauthenticated, issuers
 from incidents.intake.handler import MAX_BODY, make_intake
 from incidents.intake.keys import KeySet, KeysUnavailable, https_fetch
 from incidents.intake.schema import NotTheSchema, read_alert
+from store import Store, open_store
 from tests import alert_samples as samples
 from tests.fakes.oidc import FakeTenant, new_key
 

@@ -17,7 +17,6 @@ from sqlalchemy import update
 from actions.approvals import Approvers, Status
 from actions.ledger import approvals
 from actions.resources import Job
-from actions.store import Store
 from bot.approvers import ApproverDirectory
 from bot.execution import execute
 from bot.listeners import Deps
@@ -26,6 +25,7 @@ from bot.listeners.messages import handle_message
 from bot.reconcile import reconcile
 from bot.remediate import decide
 from bot.settings import SettingsError, load_settings
+from store import Store
 from tests.fakes.backup_api import VAULT, VM, FakeBackupApi
 from tests.test_actions_listeners import (
     APPROVER,

@@ -29,7 +29,7 @@ from actions.approvals import (
     plan_hash,
 )
 from actions.ledger import KEYED, Ledger, approvals, audit, record_hash
-from actions.store import open_store
+from store import open_store
 
 NOW = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
 KEY = bytes(range(32))
@@ -227,7 +227,7 @@ def test_concurrent_appenders_in_two_processes_keep_one_chain(db_url: str, tmp_p
     script = textwrap.dedent(
         f"""
         from actions.ledger import Ledger
-        from actions.store import open_store
+        from store import open_store
         ledger = Ledger(open_store({db_url!r}))
         for i in range(25):
             ledger.audit("tick", actor="proc", n=i)

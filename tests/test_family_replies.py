@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from actions.store import Store, open_store, unmatched_pastes
 from bot import ids
 from bot.blocks import answer_replies
 from bot.blocks.labels import LABELS
@@ -29,6 +28,7 @@ from knowledge.families import family_answer, family_answers
 from knowledge.matcher import Analysis, Match
 from knowledge.model import LANGS, Lang
 from knowledge.render import render_analysis
+from store import Store, open_store, unmatched_pastes
 from tests.test_blocks import KB, LIMIT, buttons, check_all, match, texts, unescaped_controls
 
 CODE = "BMSUserErrorMadeUpForTestsXyz"

@@ -8,15 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
 
-from actions.store import Store, open_store
 from bot.cli import main
 from bot.unmatched_store import record_unmatched, unmatched_since
 from knowledge import load_kb
 from knowledge.answer import compose
 from knowledge.coverage import coverage, group_unknown_codes
 from knowledge.report import UnmatchedRow, build_report
+from store import Store, open_store
 
 KB = load_kb()
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -112,31 +111,6 @@ def test_unknown_codes_round_trip_through_the_store(store: Store) -> None:
     assert only.unknown_codes[:2] == (UNKNOWN, "SalMadeUp")  # deduplicated, in order
     assert "bad code" not in " ".join(only.unknown_codes)
     assert len(" ".join(only.unknown_codes)) <= 512  # the column's size
-
-
-def test_a_store_from_before_v7_gains_the_column(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    with engine.begin() as conn:  # the table as v4 created it, and the record of v1..v6
-        conn.execute(text(
-            "CREATE TABLE unmatched_pastes (id INTEGER PRIMARY KEY,"
-            " paste_hash VARCHAR(64) NOT NULL, excerpt TEXT NOT NULL,"
-            " best_code VARCHAR(100), best_score FLOAT,"
-            " source VARCHAR(16) NOT NULL, channel VARCHAR(32) NOT NULL, at DATETIME NOT NULL)"
-        ))  # fmt: skip
-        conn.execute(
-            text("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at DATETIME)")
-        )
-        insert = text("INSERT INTO schema_version VALUES (:v, '2025-01-01')")
-        for v in range(1, 7):
-            conn.execute(insert, {"v": v})
-    engine.dispose()
-    s = open_store(url)
-    try:
-        columns = {c["name"] for c in inspect(s.engine).get_columns("unmatched_pastes")}
-        assert "unknown_codes" in columns
-    finally:
-        s.close()
 
 
 def test_kb_report_lists_unknown_codes_and_coverage_text_and_json(

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from actions.store import Store, open_store, unmatched_pastes
 from bot.cli import main
 from bot.listeners import Deps
 from bot.listeners.commands import command_replies
@@ -29,6 +28,7 @@ from knowledge.report import (
     rank_feedback,
     redact_excerpt,
 )
+from store import Store, open_store, unmatched_pastes
 
 GUID = "5f2c1e3a-1111-2222-3333-444455556666"
 RESOURCE = (

@@ -27,7 +27,7 @@ def test_ruff_format() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("package", ["knowledge", "actions", "bot", "incidents"])
+@pytest.mark.parametrize("package", ["knowledge", "actions", "bot", "incidents", "store"])
 def test_mypy_strict(package: str) -> None:
     result = _run("mypy", "-p", package)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -12,7 +12,6 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from actions.store import Store, open_store
 from bot.listeners import Deps, guard
 from bot.listeners.answer_buttons import feedback_vote, share_entries
 from bot.listeners.commands import command_replies, parse_command
@@ -23,6 +22,7 @@ from bot.metrics import Metrics
 from bot.replies import paste_hash
 from bot.settings import Settings
 from knowledge import load_kb
+from store import Store, open_store
 
 CODE = "UserErrorGuestAgentStatusUnavailable"
 PASTE = f"Backup failed with {CODE} on vm1"

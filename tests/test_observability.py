@@ -19,7 +19,6 @@ from actions.azure import AzureConfig, observe_calls, operation_of
 from actions.azure_backup import AzureBackupApi
 from actions.errors import AzureUnavailable
 from actions.resources import VaultRef
-from actions.store import Store, open_store
 from bot.app import create_app, deps_of
 from bot.listeners import Deps
 from bot.locale import LocaleCache
@@ -36,6 +35,7 @@ from bot.replies import slack_call
 from bot.server import StoreProbe, make_wsgi
 from bot.settings import Settings
 from knowledge import load_kb
+from store import Store, open_store
 from tests.fakes import signing
 from tests.fakes.arm import FakeArm
 from tests.fakes.msi import FakeMsi

@@ -19,7 +19,6 @@ from actions.errors import AzureForbidden
 from actions.remediations.remove_rg_lock import RemoveRgLockParams
 from actions.remediations.trigger_backup import TriggerBackupParams
 from actions.resources import Extension, Job, Lock, RestorePointCollection, VmStatus
-from actions.store import Store, open_store
 from bot import ids
 from bot.blocks.actions import card_blocks
 from bot.blocks.params_modal import Choice, form_for, submitted
@@ -27,6 +26,7 @@ from bot.listeners import Deps
 from bot.listeners.params_modal import open_editor, read_choices, review
 from bot.remediate import decide, request_fix, supersede
 from bot.vm_choice import current_item
+from store import Store, open_store
 from tests.fakes.backup_api import VAULT, VM, FakeBackupApi
 from tests.test_actions_listeners import (
     APPROVER,

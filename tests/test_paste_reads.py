@@ -100,7 +100,6 @@ def test_full_listener_threads_say_busy_in_the_thread_in_the_readers_language(
 ) -> None:
     from slack_bolt import BoltContext
 
-    from actions.store import open_store
     from bot.busy import busy_middleware
     from bot.listeners import Deps
     from bot.locale import LocaleCache
@@ -108,6 +107,7 @@ def test_full_listener_threads_say_busy_in_the_thread_in_the_readers_language(
     from bot.sentences import sentence
     from bot.settings import Settings
     from knowledge import load_kb
+    from store import open_store
 
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
     deps = Deps(Settings(), load_kb(), store, Metrics(), LocaleCache())

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from actions.store import Store, open_store
 from bot.cli import main
 from bot.listeners import Deps
 from bot.listeners.commands import command_replies
@@ -20,6 +19,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from knowledge import load_kb
 from knowledge.redact import MAX_SEEN, redact, redact_excerpt
+from store import Store, open_store
 
 STORAGE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

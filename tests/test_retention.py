@@ -11,12 +11,12 @@ from sqlalchemy import event, func, select, update
 
 from actions.ledger import Ledger, audit
 from actions.resources import ProtectedVm, VaultRef, VmRef
-from actions.store import Store, answered, feedback, open_store, thread_vms, unmatched_pastes
 from bot.audit_cli import audit_page
 from bot.serve import _prune
 from bot.settings import Settings, SettingsError, load_settings
 from bot.threads import recall, remember
 from bot.unmatched_store import record_unmatched
+from store import Store, answered, feedback, open_store, thread_vms, unmatched_pastes
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 VM = ProtectedVm(

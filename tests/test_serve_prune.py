@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from actions.store import open_store, processed_events
 from bot.serve import _prune
+from store import open_store, processed_events
 
 
 def test_prune_forgets_only_old_event_ids(db_url: str) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from actions.store import MIGRATIONS, Store, StoreError, normalise_url, open_store
+from store import Store, StoreError, normalise_url, open_store
+from store.schema import head
 
 
 @pytest.fixture
@@ -23,11 +24,11 @@ def url(db_url: str) -> str:
 def test_migrate_creates_tables_and_is_idempotent(url: str) -> None:
     store = open_store(url)
     names = set(inspect(store.engine).get_table_names())
-    assert {"schema_version", "processed_events", "answered", "feedback"} <= names
-    assert store.migrate() == MIGRATIONS[-1][0]
+    assert {"alembic_version", "processed_events", "answered", "feedback"} <= names
+    assert store.migrate() == head()
     with store.engine.connect() as conn:
-        versions = conn.execute(text("SELECT version FROM schema_version")).scalars().all()
-    assert versions == [v for v, _ in MIGRATIONS]
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert versions == [head()]
     store.close()
 
 
@@ -59,7 +60,7 @@ def test_claim_event_is_atomic_under_threads(url: str) -> None:
 def test_claim_event_is_atomic_across_processes(url: str) -> None:
     open_store(url).close()
     code = (
-        "import sys; from actions.store import Store; s = Store(sys.argv[1]);"
+        "import sys; from store import Store; s = Store(sys.argv[1]);"
         "print(sum(s.claim_event(f'EvP{i}') for i in range(30))); s.close()"
     )
     root = str(Path(__file__).resolve().parent.parent)

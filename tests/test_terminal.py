@@ -17,7 +17,6 @@ import pytest
 
 from actions.ledger import Ledger
 from actions.names import DIAGNOSTICS, REMEDIATIONS, action_label
-from actions.store import open_store
 from bot.cli import main
 from bot.unmatched_store import record_unmatched
 from knowledge.answer import compose
@@ -25,6 +24,7 @@ from knowledge.matcher import analyse, default_matcher
 from knowledge.model import Lang
 from knowledge.render import render_analysis
 from knowledge.wrap import display_width, wrap
+from store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 KB = default_matcher().kb

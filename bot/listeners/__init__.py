@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from actions.store import Store
 from bot.locale import LocaleCache
 from bot.logging import new_ref
 from bot.metrics import Metrics
 from bot.settings import Settings
 from knowledge.loader import KnowledgeBase
+from store import Store
 
 if TYPE_CHECKING:
     from actions.guardrails import Guardrails

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 
 from actions.approvals import ApprovalRequest, Status
 from actions.ledger import Ledger
-from actions.store import Store, normalise_url, open_store
+from store import Store, normalise_url, open_store
 from tests.acceptance.actions_helpers import (
     APPROVE,
     ActionSlack,

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 
 from actions.approvals import Status
 from actions.ledger import approvals, audit
-from actions.store import unmatched_pastes
+from store import unmatched_pastes
 from tests.acceptance.actions_helpers import (
     APPROVE,
     Driver,
