@@ -140,6 +140,85 @@ alert_inbox = Table(
 )
 Index("ix_alert_inbox_due", alert_inbox.c.status, alert_inbox.c.lease_until)
 
+# Incidents (``incidents/state.py``): one per protected item and error code; its Slack message.
+OUTBOX_ERROR_CHARS = 500
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(800), nullable=False),  # item key | code
+    Column("item_key", String(768), nullable=False),  # vault id / item name, lower case
+    Column("vault_id", String(512), nullable=False),
+    Column("item", String(256), nullable=False),
+    Column("item_id", String(1024), nullable=False),
+    Column("workload", String(64), nullable=False),
+    Column("code", String(100), nullable=False),  # the knowledge base's code, else Azure's, or ''
+    Column("message", Text, nullable=False),  # Azure's error text, bounded
+    Column("portal_link", String(2048), nullable=False),
+    Column("channel", String(32), nullable=True),  # None: proactive posting is off
+    Column("message_ts", String(32), nullable=True),  # the root message, once posted
+    Column("status", String(16), nullable=False),  # open, resolved
+    Column("episode", Integer, nullable=False),  # +1 each time a resolved incident fails again
+    Column("first_failure", DateTime(timezone=True), nullable=False),
+    Column("last_failure", DateTime(timezone=True), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("noted", Integer, nullable=False),  # failures already told in Slack
+    Column("last_job", String(600), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(600), nullable=True),  # the job that succeeded
+    UniqueConstraint("key", name="ux_incidents_key"),
+)
+Index("ix_incidents_item", incidents.c.item_key, incidents.c.status)
+Index("ix_incidents_last", incidents.c.last_failure)
+# Every job an incident source reported, once: the dedupe across alerts and polls.
+incident_jobs = Table(
+    "incident_jobs",
+    metadata,
+    Column("job_id", String(600), primary_key=True),
+    Column("incident_id", Integer, nullable=True),  # None for a succeeded job
+    Column("item_key", String(768), nullable=False),
+    Column("code", String(100), nullable=False),
+    Column("source", String(8), nullable=False),  # alert, poll
+    Column("succeeded", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+)
+# Slack messages to send, durable: posted at Slack's pace, claimed before, recorded after.
+slack_outbox = Table(
+    "slack_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # root, repeat, resolve, digest
+    Column("incident_id", Integer, nullable=True),
+    Column("channel", String(32), nullable=False),
+    Column("pending_key", String(64), nullable=True),  # set while new: coalesces repeats
+    Column("payload", Text, nullable=True),  # a digest's message
+    Column("status", String(16), nullable=False),  # new, sending, sent, failed
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("not_before", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("ts", String(32), nullable=True),
+    Column("last_error", String(OUTBOX_ERROR_CHARS), nullable=True),
+    UniqueConstraint("pending_key", name="ux_slack_outbox_pending"),
+)
+Index("ix_slack_outbox_due", slack_outbox.c.status, slack_outbox.c.not_before)
+# When each channel may take the next message (Slack: about one per second per channel).
+slack_pace = Table(
+    "slack_pace",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("next_at", DateTime(timezone=True), nullable=False),
+)
+# The daily digest, once per day across replicas.
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD (UTC)
+    Column("channel", String(32), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+)
+
 # What is kept only ``BACKUP_FIX_RETENTION_DAYS``: (table, its time column). Approvals and the
 # audit trail are not in it: they are the record of what was changed.
 RETAINED: tuple[tuple[Table, Column[Any]], ...] = (
