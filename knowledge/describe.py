@@ -14,14 +14,13 @@ its winner may answer unasked is ``knowledge/description_bar.py``'s to say.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 
+from knowledge.entry_words import fields, of_restores, said, speaks_of_restore
 from knowledge.evidence import Paste
 from knowledge.loader import KnowledgeBase
-from knowledge.model import Entry, Section
+from knowledge.model import Entry
 from knowledge.signals import workloads
 from knowledge.wording import (
     WORKLOAD_NAMES,
@@ -53,11 +52,6 @@ VM_PRIOR = 0.5
 FIELDS = (("code", 2.0), ("title", 2.0), ("message", 1.5), ("symptom", 1.5), ("summary", 1.0))
 HEADLINE_FIELDS = frozenset({"code", "title", "message", "symptom"})
 CAUSE_WEIGHT = 1.0
-
-_RESTORE_CODE = re.compile(r"restor(?!epoint)")
-_RESTORE_TITLE = re.compile(r"(?:an? |the )?(?:[\w-]+ )?restor(?:e|ed|ing)?\b(?! point)")
-# A paste that speaks of restoring (a Recovery Services vault or a recovery point is no restore).
-_RESTORE_WORDS = re.compile(r"restor|recover(?!y ?services|y ?points?)|還原|復原(?!服務|點)")
 
 # Workloads with words of their own: naming another one makes an entry of these unlikely.
 _OWN = frozenset(
@@ -94,9 +88,14 @@ class DescriptionIndex:
         # The words an entry names its error by (its codes, title, messages and symptoms), as
         # against those that explain it (summary, causes).
         self.headline: list[frozenset[str]] = []
+        # An entry documented for several workloads names them in its own text (a PostgreSQL
+        # entry that says "PostgreSQL or MySQL"): each of them fits it.
+        self.fits: list[frozenset[str]] = []
         for entry in self.entries:
             tf: dict[str, float] = {}
-            texts = _fields(entry, kb.sections)
+            texts = fields(entry, kb.sections)
+            own = " ".join(t for ts in texts.values() for t in ts).lower()
+            self.fits.append(frozenset({entry.workload, *workloads(own, named=True)}))
             head: set[str] = set()
             for field, weight in [*FIELDS, ("cause", CAUSE_WEIGHT)]:
                 for text in texts[field]:
@@ -122,13 +121,7 @@ class DescriptionIndex:
             for w, f in tf.items():
                 if df[w] <= common:
                     self.postings.setdefault(w, []).append((i, f * (K1 + 1) / (f + norm)))
-        # An entry documented for several workloads names them in its own text (a PostgreSQL
-        # entry that says "PostgreSQL or MySQL"): each of them fits it.
-        self.fits = [
-            frozenset({e.workload, *workloads(" ".join(_flat(e, kb.sections)).lower(), named=True)})
-            for e in self.entries
-        ]
-        self.restores = [_of_restores(e) for e in self.entries]
+        self.restores = [of_restores(e) for e in self.entries]
         self.code_lists = [Counter(code_words(e.code)) for e in self.entries]
         self.code_sets = [frozenset(c) for c in self.code_lists]
         self.index = {e.code: i for i, e in enumerate(self.entries)}
@@ -179,7 +172,7 @@ class DescriptionIndex:
             trouble(paste.low, present),
             untold,
             rare_words,
-            _RESTORE_WORDS.search(paste.low) is not None,
+            speaks_of_restore(paste.low),
         )
 
     def _twins(
@@ -199,7 +192,7 @@ class DescriptionIndex:
             if specific and self._refines(best, other):
                 mine, theirs = 0.0, 1.0
             else:
-                mine, theirs = _said(self.code_lists[best], self.code_lists[other], present)
+                mine, theirs = said(self.code_lists[best], self.code_lists[other], present)
             if theirs == mine:
                 mine, theirs = self._workload_fit(best, named), self._workload_fit(other, named)
             if theirs > mine:
@@ -240,52 +233,3 @@ class DescriptionIndex:
             return True
         sa, sb = self.code_sets[a], self.code_sets[b]
         return len(sa & sb) >= TWIN_SHARE * len(sa | sb)
-
-
-def _said(a: Counter[str], b: Counter[str], present: set[str]) -> tuple[float, float]:
-    """How many of the words only code ``a`` has, and only ``b`` has, the paste says. When one
-    code is the other plus words (``UserErrorOtherBackupProductCausingSQLLSN...`` over
-    ``UserErrorSQLLSN...``), the general one is the default: the specific one needs most of its
-    own words."""
-    own_a, own_b = set(a - b), set(b - a)
-    said_a, said_b = len(own_a & present), len(own_b & present)
-    if own_a and own_b:
-        return float(said_a), float(said_b)
-    if own_a:
-        return float(2 * said_a > len(own_a)), float(2 * said_a <= len(own_a))
-    if own_b:
-        return float(2 * said_b <= len(own_b)), float(2 * said_b > len(own_b))
-    return 0.0, 0.0
-
-
-def _of_restores(entry: Entry) -> bool:
-    """The entry's error comes from a restore: its code or the start of its title says so
-    (``...ForBlobRestore``, "Restore failed: ..."; a restore point is no restore)."""
-    code = entry.code.lower()
-    return bool(
-        (_RESTORE_CODE.search(code) and "backup" not in code)
-        or _RESTORE_TITLE.match(entry.title.en.lower())
-    )
-
-
-def _flat(entry: Entry, sections: Mapping[str, Section]) -> list[str]:
-    return [t for texts in _fields(entry, sections).values() for t in texts]
-
-
-def _fields(entry: Entry, sections: Mapping[str, Section]) -> dict[str, list[str]]:
-    """The entry's texts per field, both languages."""
-    out: dict[str, list[str]] = {
-        "code": [entry.code, *entry.also_codes],
-        "title": [entry.title.en, entry.title.zh_TW],
-        "message": [m.text for m in entry.messages],
-        "symptom": [s.text for s in entry.symptoms],
-        "summary": [entry.summary.en, entry.summary.zh_TW],
-        "cause": [],
-    }
-    for cause in entry.causes:
-        if cause.text is not None:
-            out["cause"] += [cause.text.en, cause.text.zh_TW]
-        elif cause.section is not None and cause.section in sections:
-            title = sections[cause.section].title  # a shared cause: its title says what it is
-            out["cause"] += [title.en, title.zh_TW]
-    return out

@@ -13,7 +13,7 @@ import pytest
 
 from knowledge import analyse
 from knowledge.compete import ANSWER_MARGIN, SUGGEST_SCORE, compete
-from knowledge.describe import MAX_CHARS, DescriptionIndex, Reading, _said
+from knowledge.describe import MAX_CHARS, DescriptionIndex, Reading
 from knowledge.description_bar import (
     LEAD,
     LEAD_HEADLINE,
@@ -21,6 +21,7 @@ from knowledge.description_bar import (
     description_evidence,
     judge,
 )
+from knowledge.entry_words import said
 from knowledge.evidence import Evidence
 from knowledge.matcher import default_matcher, prepare
 from knowledge.signals import workloads
@@ -159,7 +160,7 @@ def test_twins_are_told_apart_by_their_own_words(
     own_a: list[str], own_b: list[str], present: set[str], expected: tuple[float, float]
 ) -> None:
     shared = ["user", "error", "lsn"]
-    assert _said(Counter(shared + own_a), Counter(shared + own_b), present) == expected
+    assert said(Counter(shared + own_a), Counter(shared + own_b), present) == expected
 
 
 def test_the_general_twin_unless_the_specific_ones_words_are_there() -> None:
