@@ -163,6 +163,7 @@ def graph_inventory(settings: Settings, azure: Any, vaults: list[VaultRef]) -> A
         cloud=settings.azure_cloud,
         arm_endpoint=settings.azure_arm_endpoint,
         read_timeout=settings.azure_read_timeout,
+        retry_backoff_factor=settings.azure_retry_backoff,
     )
     graph = ResourceGraph(config, endpoint=settings.resource_graph_endpoint)
     # A configured vault in a subscription the scopes do not name is still listed, through ARM.

@@ -4,8 +4,9 @@ Only the caller whose guarded transition won goes on; the outcome (Azure job id,
 correlation id) is stored, audited, shown on the card and posted in the thread.
 
 While it runs, the request holds a lease: this replica's id and a heartbeat renewed every
-``HEARTBEAT_EVERY`` seconds. A lease older than ``LEASE_STALE`` means the runner died; a live
-replica then settles the request (``bot.reconcile``) without calling Azure again.
+``Settings.heartbeat_every`` seconds. A lease older than ``Settings.lease``
+(BACKUP_FIX_LEASE_SECONDS) means the runner died; a live replica then settles the request
+(``bot.reconcile``) without calling Azure again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import secrets
 import socket
 import threading
 from dataclasses import asdict
-from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -39,9 +39,6 @@ log = logging.getLogger(__name__)
 
 BOT = "backup-fix"  # the audit actor of what the bot does by itself
 FOLLOW_UPS = {"remove_snapshot_extension": ("trigger_backup",)}
-HEARTBEAT_EVERY = 2.0  # seconds between lease renewals of a running request
-# Five missed heartbeats: a runner that only stalls (GC, a slow database) is not declared dead.
-LEASE_STALE = timedelta(seconds=10)
 
 
 @functools.cache
@@ -55,6 +52,7 @@ class Lease:
 
     def __init__(self, deps: Deps, request_id: str) -> None:
         self._deps, self._id = deps, request_id
+        self._every = deps.settings.heartbeat_every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"lease-{request_id}", daemon=True)
 
@@ -66,12 +64,12 @@ class Lease:
         self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
     ) -> None:
         self._stop.set()
-        self._thread.join(HEARTBEAT_EVERY * 2)
+        self._thread.join(self._every * 2)
 
     def _beat(self) -> None:
         ledger = self._deps.ledger
         assert ledger is not None
-        while not self._stop.wait(HEARTBEAT_EVERY):
+        while not self._stop.wait(self._every):
             try:
                 if not ledger.heartbeat(self._id, replica_id(), self._deps.clock()):
                     log.warning("lease lost", extra={"request": self._id})

@@ -20,7 +20,7 @@ from actions.names import action_label
 from actions.resources import Outcome
 from bot.blocks.actions import outcome_reply
 from bot.blocks.pack import Reply
-from bot.execution import BOT, LEASE_STALE, execute, refresh_card, request_lang
+from bot.execution import BOT, execute, refresh_card, request_lang
 from bot.listeners import Deps
 from bot.logging import new_ref
 from bot.replies import post_one
@@ -37,7 +37,7 @@ def reconcile(deps: Deps, client: Any) -> int:
     if deps.ledger is None or deps.background is None:
         return 0
     now = deps.clock()
-    before = now - LEASE_STALE
+    before = now - deps.settings.lease
     taken = 0
     for request, _ in deps.ledger.stale(Status.APPROVED, before):
         # No Azure call happens before approved -> running, so starting it now is safe.

@@ -1,8 +1,8 @@
 """``backup-fix serve``: settings, logging, store, app; then Socket Mode or HTTP until SIGTERM.
 
 Beside serving: requests whose runner died are reconciled at start and every
-``RECONCILE_EVERY`` seconds, and in HTTP mode Slack's requests get a 503 (which Slack retries)
-while the state store is unreachable, rather than a 200 for work that would then be lost.
+``Settings.reconcile_every`` seconds, and in HTTP mode Slack's requests get a 503 (which Slack
+retries) while the state store is unreachable, rather than a 200 for work that would then be lost.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from store import StoreError, open_store
 log = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
-RECONCILE_EVERY = 3.0  # seconds between looks for requests whose replica died
 PRUNE_EVERY = 3600.0  # seconds between prunings of event ids and of records past retention
 RETENTION = timedelta(days=90)  # BACKUP_FIX_RETENTION_DAYS' default
 
@@ -73,7 +72,7 @@ def serve_command(args: argparse.Namespace) -> int:
         app = create_app(settings, client=client, kb=kb, store=store, azure=azure)
         _recover(app, client)
         with (
-            _Every(RECONCILE_EVERY, lambda: _reconcile(app, client)),
+            _Every(settings.reconcile_every, lambda: _reconcile(app, client)),
             _Every(PRUNE_EVERY, lambda: _prune(store, retention=settings.retention)),
             _Incidents(app, settings),
         ):
@@ -103,6 +102,7 @@ def _azure_config(settings: Settings) -> Any:
         arm_endpoint=settings.azure_arm_endpoint,
         polling_interval=settings.azure_polling_interval,
         read_timeout=settings.azure_read_timeout,
+        retry_backoff_factor=settings.azure_retry_backoff,
     )
 
 

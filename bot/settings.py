@@ -101,8 +101,8 @@ class Settings(BaseSettings):
     azure_read_timeout: float = Field(
         60.0, gt=0, le=600, validation_alias="BACKUP_FIX_AZURE_READ_TIMEOUT"
     )
-    # Resource Manager retries wait about factor * 2^n seconds (after the first), Retry-After
-    # when Azure sends one.
+    # Resource Manager retries: the first at once, the n-th after factor * 2^(n-1) seconds (a
+    # Retry-After from Azure wins).
     azure_retry_backoff: float = Field(
         0.8, ge=0, le=60, validation_alias="BACKUP_FIX_AZURE_RETRY_BACKOFF"
     )
