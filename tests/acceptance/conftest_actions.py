@@ -203,6 +203,8 @@ class World:
             "REQUESTS_CA_BUNDLE": self.arm.ca_bundle,
             "BACKUP_FIX_AZURE_POLLING_INTERVAL": "0",
             "BACKUP_FIX_AZURE_READ_TIMEOUT": "2",
+            # Retries of a 5xx or a timeout come at once; a Retry-After is still honoured.
+            "BACKUP_FIX_AZURE_RETRY_BACKOFF": "0.05",
         }
         env.update(extra)
         return env

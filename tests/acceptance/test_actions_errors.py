@@ -36,8 +36,10 @@ from tests.acceptance.conftest_actions import (
 READ_PATH = f"virtualMachines/{VM}"
 BACKUP_PATH = f";{VM}/backup"
 # The bot's read timeout is a minute by default; these tests set it to 2 s
-# (BACKUP_FIX_AZURE_READ_TIMEOUT) and the fake stays silent longer than that.
+# (BACKUP_FIX_AZURE_READ_TIMEOUT), 1 s where the scenario is the timeout itself (a read is tried
+# four times), and the fake stays silent longer than that.
 SILENCE = 6.0
+TIMEOUT_SETTINGS = {"BACKUP_FIX_AZURE_READ_TIMEOUT": "1"}
 TIMEOUT_WAIT = 120.0
 
 FAULTS = {
@@ -82,7 +84,7 @@ def still_answers(bot: Driver) -> None:
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_a_failed_read_gives_a_clear_message(world: World, fault: str) -> None:
     ids = world.populate()
-    bot = world.start_bot()
+    bot = world.start_bot(**(TIMEOUT_SETTINGS if fault == "timeout" else {}))
     root = open_thread(bot, "BackUpOperationFailed", vm_id=ids.vm)
     msg, button = bot.find(CHANNEL, root, diagnose("vm_agent_status"))
     world.arm.fail("GET", READ_PATH, times=None, **FAULTS[fault])  # type: ignore[arg-type]
@@ -121,7 +123,7 @@ def test_a_throttled_read_is_retried_after_retry_after(world: World) -> None:
 def approve_failing(world: World, fault: str, action: str, method: str, path: str) -> None:
     """Request ``action``, make its change fail with ``fault``, approve; check the aftermath."""
     ids = world.populate()
-    bot = world.start_bot()
+    bot = world.start_bot(**(TIMEOUT_SETTINGS if fault == "timeout" else {}))
     db = world.sqlite_url()
     root = open_thread(bot, "BackUpOperationFailed", vm_id=ids.vm)
     card, _ = ask(bot, root, action)

@@ -40,6 +40,10 @@ from tests.fakes.slack_api import RESPONSE_URL, FakeSlack, _Failure
 from tests.postgres_target import postgres_url
 
 BACKUP_PATH = f";{VM}/backup"
+# A killed runner's lease runs out after this (BACKUP_FIX_LEASE_SECONDS, 10 by default); the
+# replicas renew theirs every fifth of it and look for dead ones every 0.3 of it.
+LEASE_SECONDS = 3.0
+RECONCILE_EVERY = LEASE_SECONDS * 0.3
 
 
 @pytest.fixture(name="shared_store")
@@ -72,7 +76,8 @@ def test_a_replica_killed_mid_execution_is_settled_by_the_other(
     world: World, shared_store: str, azure_did_it: bool
 ) -> None:
     ids = world.populate()
-    runner, other = world.start_bot(shared_store), world.start_bot(shared_store)
+    lease = {"BACKUP_FIX_LEASE_SECONDS": str(LEASE_SECONDS)}
+    runner, other = world.start_bot(shared_store, **lease), world.start_bot(shared_store, **lease)
     root = open_thread(runner, "BackUpOperationFailed", vm_id=ids.vm)
     card, _ = ask(runner, root, "trigger_backup")
     req = request_of(world, shared_store, card)
@@ -89,7 +94,8 @@ def test_a_replica_killed_mid_execution_is_settled_by_the_other(
         done = wait_status(world, shared_store, req.id, Status.SUCCEEDED, Status.FAILED, timeout=30)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{other.log_tail()}") from None
-    settle(4)  # a second reconcile round (and the other replica's) must change nothing
+    # further reconcile rounds (and the other replica's) must change nothing
+    settle(3 * RECONCILE_EVERY)
     assert world.arm.count("POST", BACKUP_PATH) == 1, "the Azure call was not repeated"
     records = [r for r in world.ledger(shared_store).records() if r.request_id == req.id]
     settled = [r.event for r in records if r.event in ("succeeded", "interrupted", "failed")]
@@ -190,7 +196,7 @@ class ThrottledSlack(FakeSlack):
 # Long enough for pastes to arrive while Slack refuses, short enough not to idle the suite: the
 # budget that lets a full minute pass (bot/slack_retry.py, 180 s) is tested with its own clock in
 # tests/test_slack_retry.py; here the bot honours Retry-After end to end.
-THROTTLED_FOR = 8.0
+THROTTLED_FOR = 5.0
 
 
 def refused_posts(fake: ThrottledSlack) -> list[Any]:
