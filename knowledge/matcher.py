@@ -139,19 +139,20 @@ class Matcher:
         paste = prepare(text)
         codes, unknown = self.codes.read(paste)
         evidence = codes + self.numbers.evidence(paste) + self.messages.evidence(paste)
-        fit = self.descriptions.fit
         may_describe = not unknown and describes(paste)
         winners: list[Evidence] = []
         losers: list[Evidence] = []
         if evidence:  # compete weighs evidence in place: a copy when it may run again
             mine = [replace(e, extra=[]) for e in evidence] if may_describe else evidence
-            winners, losers = compete(mine, paste, fit)
-        # Nothing names the error (not even a code we don't know) well enough to answer: how
+            winners, losers = compete(mine, paste, self.descriptions.fit)
+        # Nothing names the error (not even a code we don't know) with an answer's score: how
         # the paste describes it. Judged after competing: a SQL message that a HANA paste
         # shows is no answer, and the paste's description may still tell which HANA error.
-        if may_describe and not any(_sure(w) for w in winners):
+        # (Readings that score an answer but tie are left to their tie: descriptions would
+        # rarely settle it, and cost most in a large knowledge base of near-identical messages.)
+        if may_describe and all(w.score < ANSWER_SCORE for w in winners):
             evidence += description_evidence(self.descriptions, paste, evidence)
-            winners, losers = compete(evidence, paste, fit)
+            winners, losers = compete(evidence, paste, self.descriptions.fit)
         return (
             [_to_match(ev, paste.disp) for ev in winners],
             [_to_match(ev, paste.disp) for ev in losers],
@@ -170,10 +171,6 @@ def prepare(text: str) -> Paste:
     found = terms(low)
     words = {t for t, _, _ in found if content(t)}
     return Paste(disp, low, found, words, backup_context(low), supported(low))
-
-
-def _sure(ev: Evidence) -> bool:
-    return ev.score >= ANSWER_SCORE and ev.margin >= ANSWER_MARGIN
 
 
 def _suggestion_order(m: Match) -> tuple[bool, int]:
