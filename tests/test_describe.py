@@ -21,7 +21,7 @@ from knowledge.description_bar import (
     description_evidence,
     judge,
 )
-from knowledge.entry_words import said
+from knowledge.entry_words import of_restores, said, speaks_of_restore
 from knowledge.evidence import Evidence
 from knowledge.matcher import default_matcher, prepare
 from knowledge.signals import workloads
@@ -315,3 +315,34 @@ def test_a_reading_too_weak_to_suggest_silences_no_symptom() -> None:
     winners, _ = compete([low, symptom], paste)
     assert winners[0].code == strong.code
     assert winners[0].margin >= ANSWER_MARGIN
+
+
+@pytest.mark.parametrize(
+    ("code", "restores"),
+    [
+        ("DiskEncryptionInternalError", True),  # "Restore of an encrypted VM ..."
+        ("UserErrorTooManyPrefixesGivenForBlobRestore", True),
+        ("UserErrorRpCollectionLimitReached", False),  # a restore point is no restore
+        ("UserErrorBackupPluginPodRestartedDuringBackup", False),
+        ("UserErrorKeyvaultPermissionsNotConfigured", False),
+    ],
+)
+def test_an_entry_says_whether_its_error_comes_from_a_restore(code: str, restores: bool) -> None:
+    entry = default_matcher().kb.get(code)
+    assert entry is not None
+    assert of_restores(entry) is restores
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the restore job failed", True),
+        ("file recovery of the VM fails", True),
+        ("還原失敗", True),
+        ("backup to the Recovery Services vault failed", False),
+        ("the latest recovery point is two days old", False),
+        ("復原服務保存庫的備份失敗", False),
+    ],
+)
+def test_a_paste_speaks_of_a_restore(text: str, expected: bool) -> None:
+    assert speaks_of_restore(text.lower()) is expected
