@@ -85,9 +85,6 @@ class DescriptionIndex:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.entries = list(kb.entries)
         docs: list[dict[str, float]] = []
-        # The words an entry names its error by (its codes, title, messages and symptoms), as
-        # against those that explain it (summary, causes).
-        self.headline: list[frozenset[str]] = []
         # An entry documented for several workloads names them in its own text (a PostgreSQL
         # entry that says "PostgreSQL or MySQL"): each of them fits it.
         self.fits: list[frozenset[str]] = []
@@ -96,15 +93,11 @@ class DescriptionIndex:
             texts = fields(entry, kb.sections)
             own = " ".join(t for ts in texts.values() for t in ts).lower()
             self.fits.append(frozenset({entry.workload, *workloads(own, named=True)}))
-            head: set[str] = set()
             for field, weight in [*FIELDS, ("cause", CAUSE_WEIGHT)]:
                 for text in texts[field]:
                     for w in code_words(text) if field == "code" else words(text):
                         tf[w] = tf.get(w, 0.0) + weight
-                        if field in HEADLINE_FIELDS:
-                            head.add(w)
             docs.append(tf)
-            self.headline.append(frozenset(head))
         n = len(docs)
         df: dict[str, int] = {}
         for tf in docs:
@@ -200,6 +193,18 @@ class DescriptionIndex:
                 return [(i, s1 if k == 0 else s) for k, (i, s) in enumerate(ranked)], False
             untold |= theirs == mine
         return ranked, untold
+
+    def headline(self, i: int) -> frozenset[str]:
+        """The words entry ``i`` names its error by (its codes, title, messages and symptoms), as
+        against those that explain it (summary, causes). Read when asked: only a description's
+        winner needs them, and a set per entry would weigh on a large knowledge base."""
+        texts = fields(self.entries[i], {})
+        return frozenset(
+            w
+            for field in HEADLINE_FIELDS
+            for text in texts[field]
+            for w in (code_words(text) if field == "code" else words(text))
+        )
 
     def _refines(self, a: int, b: int) -> bool:
         """Entry ``a`` is a community-sourced refinement of the documented ``b``: a description

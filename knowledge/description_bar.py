@@ -127,8 +127,13 @@ def judge(index: DescriptionIndex, reading: Reading, others: list[Evidence]) -> 
     # A message or symptom reading that agrees stands for the Azure words a bare description
     # needs; it is still the paste's own words, and still a backup paste.
     backed = reading.context or (agreed and reading.backupish and reading.trouble)
-    headline = len(reading.rare_words & index.headline[win])
-    lead = LEAD_AGREED if agreed else LEAD_HEADLINE if headline >= MIN_HEADLINE else LEAD
+    lead = LEAD_AGREED if agreed else LEAD
+    if (  # the winner's headline words are read only when they could lower the bar
+        LEAD_HEADLINE <= reading.lead < lead
+        and len(reading.rare_words) >= MIN_HEADLINE
+        and len(reading.rare_words & index.headline(win)) >= MIN_HEADLINE
+    ):
+        lead = LEAD_HEADLINE
     checks = (
         # A paste about a failed backup is not answered with an error of restores.
         ("operation", reading.restore or not index.restores[win]),

@@ -242,7 +242,7 @@ def test_the_errors_own_headline_words_need_a_smaller_lead() -> None:
     )
     index, reading = _reading(text, lead=(LEAD + LEAD_HEADLINE) / 2)
     winner = reading.ranked[0][0]
-    headline = index.headline[index.index[winner.code]]
+    headline = index.headline(index.index[winner.code])
     said = frozenset(sorted(headline)[:MIN_HEADLINE])
     assert judge(index, replace(reading, rare_words=said), []).why_not == ()
     fewer = frozenset(sorted(said)[: MIN_HEADLINE - 1])
