@@ -59,13 +59,18 @@ def is_code(token: str) -> bool:
     return bool(_NAMED.fullmatch(token) and re.search(r"[a-z][A-Z]|[A-Z]{2}[a-z]", token))
 
 
+def is_numeric_id(token: str) -> bool:
+    """A numeric error id as the knowledge base takes them (3-9 digits): "Cause 1" names none."""
+    return token.isdigit() and 3 <= len(token) <= 9
+
+
 def parse_codes(value: str) -> tuple[list[str], list[int]]:
     """The codes and numeric ids of an "Error code:" value ("320001, ResourceNotFound", ...)."""
     codes: list[str] = []
     numeric: list[int] = []
     for piece in _LIST_SPLIT.split(plain(value)):
         tokens = _TOKEN.findall(piece)
-        numeric += [int(t) for t in tokens if t.isdigit()]
+        numeric += [int(t) for t in tokens if is_numeric_id(t)]
         named = [t for t in tokens if is_code(t)]
         words = [t for t in tokens if t.isalpha()]
         if len(words) > 1 and len(named) < len(words) and len(words) == len(tokens):
@@ -129,7 +134,7 @@ def heading_codes(title: str) -> tuple[list[str], list[int]]:
     tokens = _TOKEN.findall(m.group(1))
     # A code names an error when it is CamelCase: "Networking" or "Jobs" are plain headings.
     codes = [t for t in tokens if not t.isdigit() and re.search(r"[a-z][A-Z]", t)]
-    return codes, [int(t) for t in tokens if t.isdigit()] if codes else []
+    return codes, [int(t) for t in tokens if is_numeric_id(t)] if codes else []
 
 
 def prose_codes(markdown: str) -> list[tuple[list[str], str | None]]:
