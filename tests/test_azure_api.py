@@ -5,6 +5,7 @@ with tokens from the fake managed-identity endpoint (real DefaultAzureCredential
 from __future__ import annotations
 
 import gc
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -431,6 +432,9 @@ def test_portal_links_follow_the_cloud() -> None:
 @pytest.fixture(autouse=True)
 def _collect_sdk_garbage() -> Iterator[None]:
     """SDK errors keep their HTTP responses in reference cycles: collect them after each test,
-    so their sockets close here and not as a stray ResourceWarning in some later test."""
+    so their sockets close here, quietly (the SDK's retries leave them to the collector), and not
+    as a stray ResourceWarning in some later test."""
     yield
-    gc.collect()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
