@@ -11,7 +11,7 @@ Resource Manager ones.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 from knowledge.codes import CodeIndex
@@ -143,7 +143,7 @@ class Matcher:
         winners: list[Evidence] = []
         losers: list[Evidence] = []
         if evidence:  # compete weighs evidence in place: a copy when it may run again
-            mine = [replace(e, extra=[]) for e in evidence] if may_describe else evidence
+            mine = [_copy(e) for e in evidence] if may_describe else evidence
             winners, losers = compete(mine, paste, self.descriptions.fit)
         # Nothing names the error (not even a code we don't know) with an answer's score: how
         # the paste describes it. Judged after competing: a SQL message that a HANA paste
@@ -171,6 +171,10 @@ def prepare(text: str) -> Paste:
     found = terms(low)
     words = {t for t, _, _ in found if content(t)}
     return Paste(disp, low, found, words, backup_context(low), supported(low))
+
+
+def _copy(ev: Evidence) -> Evidence:
+    return Evidence(ev.entry, ev.code, ev.via, ev.score, ev.span)  # replace() is 4x slower
 
 
 def _suggestion_order(m: Match) -> tuple[bool, int]:
