@@ -450,7 +450,9 @@ def test_a_message_of_another_workload_than_the_one_named_only_suggests() -> Non
     result = MATCHER.analyse(text)
     assert result.matches == []
     # Set aside, the message leaves the paste to its description, which may suggest more.
-    assert [m.code for m in result.suggestions][:1] == ["UserErrorBackupFailedAsTransactionLogIsFull"]
+    assert [m.code for m in result.suggestions][:1] == [
+        "UserErrorBackupFailedAsTransactionLogIsFull"
+    ]
     assert answered(text.replace("SAP HANA", "SQL Server")) == [
         "UserErrorBackupFailedAsTransactionLogIsFull"
     ]
