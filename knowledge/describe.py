@@ -30,6 +30,7 @@ from knowledge.wording import (
     context,
     describes,
     fold,
+    opaque_spans,
     trouble,
     words,
 )
@@ -129,9 +130,12 @@ class DescriptionIndex:
         scores: dict[int, float] = {}
         hits: dict[int, list[str]] = {}
         where: dict[str, tuple[int, int]] = {}
+        opaque = opaque_spans(paste.low)  # before folding: it spaces out words inside ids
         for w, start, end in found:
             if w in where or not comparable(w) or w in WORKLOAD_NAMES:
                 continue
+            if opaque and any(a <= start < b for a, b in opaque):
+                continue  # a word of a resource id, URL or GUID
             where[w] = (start, end)
             idf = self.idf.get(w, 0.0)
             for i, weight in self.postings.get(w, ()):

@@ -274,6 +274,19 @@ def fold(low: str) -> tuple[str, list[tuple[str, int, int]]]:
     return folded, found
 
 
+# Resource ids, URLs and GUIDs name things; their path words ("subscriptions", "providers",
+# "microsoft.compute") describe no error and must not make a paste read like one that does.
+_OPAQUE = re.compile(
+    r"/subscriptions/[^\s\"'<>|,;)]*|https?://[^\s\"'<>|]*"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+)
+
+
+def opaque_spans(low: str) -> list[tuple[int, int]]:
+    """Where a lower-cased paste holds resource ids, URLs and GUIDs, in order."""
+    return [m.span() for m in _OPAQUE.finditer(low)]
+
+
 def comparable(word: str) -> bool:
     """A word worth comparing: not a stopword, a lone letter, a number or an id."""
     return _wordy(word)

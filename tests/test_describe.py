@@ -346,3 +346,15 @@ def test_an_entry_says_whether_its_error_comes_from_a_restore(code: str, restore
 )
 def test_a_paste_speaks_of_a_restore(text: str, expected: bool) -> None:
     assert speaks_of_restore(text.lower()) is expected
+
+
+def test_the_words_of_a_resource_id_describe_no_error() -> None:
+    vm = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-prod/providers/"
+        "Microsoft.Compute/virtualMachines/vm1"
+    )
+    found = analyse(
+        f"backup extension failed somehow on {vm} (5f2c1e3a-1111-2222-3333-444455556666)"
+    )
+    assert found.matches == []  # "subscriptions", "providers", "Microsoft.Compute" are names here
+    assert all(m.excerpt.lower() not in vm.lower() for m in found.suggestions)
