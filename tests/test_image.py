@@ -27,7 +27,8 @@ from tests import image_engine
 from tests.fakes.signing import SignedClient, message
 from tests.fakes.slack_api import FakeSlack
 
-pytestmark = pytest.mark.image
+# One worker runs the whole module: it starts (or waits its turn for) a single Docker daemon.
+pytestmark = [pytest.mark.image, pytest.mark.xdist_group("image")]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "deploy" / "requirements.lock"
