@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -188,10 +188,16 @@ def _reconcile(app: Any, client: Any) -> None:
 def _prune(store: Any, *, retention: timedelta = RETENTION, now: datetime | None = None) -> None:
     """Forget Slack event ids older than a day (Slack retries within minutes), and what is kept
     only ``retention`` (BACKUP_FIX_RETENTION_DAYS): unmatched pastes, votes, answered threads,
-    thread VMs. The audit trail is never pruned."""
+    thread VMs, settled alerts, resolved incidents. The audit trail is never pruned."""
+    from incidents import inbox
+    from incidents.state import IncidentState
+
+    at = now or datetime.now(UTC)
     try:
         gone = store.prune_events()
-        kept_too_long = store.prune_retained(older_than=retention, now=now)
+        kept_too_long = store.prune_retained(older_than=retention, now=at)
+        kept_too_long += inbox.prune(store.engine, before=at - retention)
+        kept_too_long += IncidentState(store.engine).prune(older_than=retention, now=at)
     except Exception:  # the store may be away for a moment: the next round tries again
         log.warning("could not prune old records", exc_info=True)
         return

@@ -3,7 +3,8 @@
 ``put`` runs in the request (one INSERT, duplicates ignored on ``(alert_id, monitor_condition)``
 because action groups retry a delivery up to five times); ``claim`` leases a batch to one worker
 of one replica (rows whose lease ran out, their worker gone, are claimed again); ``done`` and
-``fail`` settle a row. A crash or a restart between arrival and Slack loses nothing.
+``fail`` settle a row. A crash or a restart between arrival and Slack loses nothing. ``prune``
+forgets settled rows past the retention (the hourly prune of ``serve``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, and_, case, or_, select, update
+from sqlalchemy import Engine, and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -26,6 +27,7 @@ MAX_PAYLOAD = 64 * 1024  # bytes of one stored record; the raw extras go first w
 MAX_ERROR = ALERT_ERROR_CHARS  # characters kept of a worker's last error
 
 Status = Literal["new", "processing", "done", "dropped", "failed"]
+SETTLED: tuple[Status, ...] = ("done", "dropped", "failed")  # what the prune may forget
 
 
 @dataclass(frozen=True)
@@ -160,3 +162,12 @@ def fail(
     with engine.begin() as conn:
         found = conn.execute(stmt).scalar()
     return "failed" if found in (None, "failed") else "new"
+
+
+def prune(engine: Engine, *, before: datetime) -> int:
+    """Forget settled rows (done, dropped, failed) received before ``before``; a row still new
+    or processing stays whatever its age. Returns how many went."""
+    t = alert_inbox.c
+    stmt = delete(alert_inbox).where(t.status.in_(SETTLED), t.received_at < before)
+    with engine.begin() as conn:
+        return int(conn.execute(stmt).rowcount)

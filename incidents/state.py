@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
 
-from sqlalchemy import Connection, Engine, case, select, update
+from sqlalchemy import Connection, Engine, case, delete, exists, select, update
 
 from incidents import outbox
 from incidents.model import JobOutcome
 from incidents.outbox import insert_ignore
-from store.tables import incident_jobs, incidents
+from store.tables import digest_runs, incident_jobs, incidents, slack_outbox
 
 MAX_MESSAGE = 2000  # characters kept of Azure's error text
+# Jobs are remembered at least this long whatever the retention: a poll may look back as far as
+# Resource Graph keeps jobs (14 days), and a job forgotten sooner would be reported again.
+JOB_MEMORY: Final = timedelta(days=15)
 Change = Literal["new", "repeat", "reopened", "late"]
 
 
@@ -237,11 +240,43 @@ class IncidentState:
         with self.engine.connect() as conn:
             return [to_incident(r._mapping) for r in conn.execute(query)]
 
+    def channels(self, *where: Any) -> set[str]:
+        """The distinct channels of the incidents matching ``where`` (routes bound how many)."""
+        query = select(incidents.c.channel).where(incidents.c.channel.is_not(None), *where)
+        with self.engine.connect() as conn:
+            return {str(r[0]) for r in conn.execute(query.distinct())}
+
     def open_item_keys(self) -> list[str]:
         """The item keys of open incidents (the poller asks Resource Graph for their successes)."""
         query = select(incidents.c.item_key).where(incidents.c.status == "open").distinct()
         with self.engine.connect() as conn:
             return [str(r[0]) for r in conn.execute(query)]
+
+    # Retention (the hourly prune of ``serve``)
+    def prune(self, *, older_than: timedelta, now: datetime) -> int:
+        """Forget what is older than ``older_than`` at ``now``: resolved incidents (open ones
+        stay, and so does one with a message still to send), the jobs seen (kept at least
+        ``JOB_MEMORY``), sent or given-up messages no live incident's dedupe needs, and digest
+        days. Returns how many rows went."""
+        before = now - older_than
+        t, j, o = incidents.c, incident_jobs.c, slack_outbox.c
+        unsent = exists().where(o.incident_id == t.id, o.status.in_(("new", "sending")))
+        steps = [
+            delete(incidents).where(t.status == "resolved", t.resolved_at < before, ~unsent),
+            delete(incident_jobs).where(j.at < now - max(older_than, JOB_MEMORY)),
+            delete(slack_outbox).where(
+                o.status.in_(("sent", "failed")),
+                o.created_at < before,
+                # a root or resolution row keeps its episode's key while its incident lives
+                o.kind.in_(("repeat", "digest")) | ~exists().where(t.id == o.incident_id),
+            ),
+            delete(digest_runs).where(digest_runs.c.day < f"{before:%Y-%m-%d}"),
+        ]
+        gone = 0
+        for stmt in steps:  # one table at a time: short write transactions
+            with self.engine.begin() as conn:
+                gone += int(conn.execute(stmt).rowcount)
+        return gone
 
     # Slack bookkeeping (the outbox worker)
     def set_posted(self, incident_id: int, *, ts: str, noted: int) -> None:
