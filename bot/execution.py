@@ -28,6 +28,7 @@ from actions.remediations import REMEDIATIONS
 from actions.resources import Outcome, ProtectedVm, VaultRef
 from bot.blocks.actions import card_blocks, card_text, notice_reply, outcome_reply, request_buttons
 from bot.blocks.pack import Reply
+from bot.home import refresh_homes
 from bot.listeners import Deps
 from bot.logging import new_ref
 from bot.replies import post_one, update_message
@@ -118,6 +119,7 @@ def execute(deps: Deps, client: Any, request_id: str) -> None:
     counter = deps.metrics.actions_executed if outcome.ok else deps.metrics.actions_failed
     counter.labels(request.action).inc()
     refresh_card(deps, client, request.id)
+    refresh_homes(deps, client, request)  # it leaves the requester's open requests
     item = item_of(deps, request)
     lang = request_lang(deps, request.id)
     reply = outcome_reply(request, outcome, lang=lang)
@@ -201,6 +203,7 @@ def _failed(deps: Deps, client: Any, request: ApprovalRequest, exc: Exception) -
     deps.ledger.audit("failed", actor=BOT, request=request, correlation_id=corr, **fields)
     deps.metrics.actions_failed.labels(request.action).inc()
     refresh_card(deps, client, request.id)
+    refresh_homes(deps, client, request)
     lang = request_lang(deps, request.id)
     said = error_sentence(exc, lang) if isinstance(exc, ActionError) else None
     if corr:

@@ -21,6 +21,7 @@ from actions.resources import Outcome
 from bot.blocks.actions import outcome_reply
 from bot.blocks.pack import Reply
 from bot.execution import BOT, execute, refresh_card, request_lang
+from bot.home import refresh_homes
 from bot.listeners import Deps
 from bot.logging import new_ref
 from bot.replies import post_one
@@ -59,6 +60,7 @@ def _not_started(deps: Deps, client: Any, request: ApprovalRequest) -> int:
         return 0
     deps.ledger.audit("failed", actor=BOT, request=request, **outcome)
     refresh_card(deps, client, request.id)
+    refresh_homes(deps, client, request)
     lang = request_lang(deps, request.id)
     said = sentence("not_started", lang, action=action_label(request.action, lang))
     _tell(deps, client, request, failure_reply(ref, said, lang=lang))
@@ -92,6 +94,7 @@ def _interrupted(
     counter = deps.metrics.actions_executed if done else deps.metrics.actions_failed
     counter.labels(request.action).inc()
     refresh_card(deps, client, request.id)
+    refresh_homes(deps, client, request)
     lang = request_lang(deps, request.id)
     if done is not None:
         _tell(deps, client, request, outcome_reply(request, done, lang=lang))
