@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from actions.approvals import ApprovalRequest, Status, home_tag
-from bot.blocks.home import HomeIncident, Waiting, home_view
+from bot.blocks.home import MAX_INCIDENTS, HomeIncident, Waiting, home_view
 from bot.blocks.text import Block
 from bot.listeners import Deps
 from bot.replies import slack_call
@@ -21,21 +21,31 @@ OPEN = (Status.PENDING, Status.APPROVED, Status.RUNNING)
 RECENT = timedelta(days=7)  # how far back the Home tab lists incidents
 
 
-def recent_incidents_for_home(deps: Deps, client: Any, user: str) -> list[HomeIncident]:
-    """Incidents of the last ``RECENT`` days that were posted to a channel, newest first.
-
-    Every posted incident's channel is one the bot was routed to (BACKUP_FIX_ALERT_CHANNEL and
-    the routes); whether ``user`` is a member is not checked (that needs ``channels:read`` and
-    ``groups:read``, which the app does not ask for): Slack shows a channel the reader cannot
-    open as a private one, and the lines carry only the item and the code."""
+def recent_incidents_for_home(deps: Deps, client: Any, user: str) -> list[HomeIncident] | None:
+    """Incidents of the last ``RECENT`` days posted to channels ``user`` is in, newest first;
+    None when Slack could not say which channels those are (then none are shown: never those
+    of channels the reader may not see)."""
     from incidents.state import IncidentState  # the incident tables: only for the Home tab
     from store.tables import incidents
 
     t = incidents.c
-    since = deps.clock() - RECENT
+    posted = (
+        t.message_ts.is_not(None),
+        t.channel.is_not(None),
+        t.last_failure >= deps.clock() - RECENT,
+    )
     state = IncidentState(deps.store.engine)
+    posted_to = state.channels(*posted)
+    if not posted_to:
+        return []  # nothing recent anywhere: no need to ask Slack
+    mine = deps.channels.channels(client, user)
+    if mine is None:
+        return None
+    shown = sorted(posted_to & mine)
+    if not shown:
+        return []
     found = state.select(
-        t.message_ts.is_not(None), t.last_failure >= since, order=t.last_failure.desc(), limit=20
+        *posted, t.channel.in_(shown), order=t.last_failure.desc(), limit=MAX_INCIDENTS
     )
     return [
         HomeIncident(
@@ -44,7 +54,6 @@ def recent_incidents_for_home(deps: Deps, client: Any, user: str) -> list[HomeIn
             at=i.last_failure,
         )
         for i in found
-        if i.channel
     ]
 
 

@@ -42,6 +42,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat_getPermalink": (),
     "users_info": ("users:read",),
     "usergroups_users_list": ("usergroups:read",),
+    "users_conversations": ("channels:read", "groups:read"),
     "conversations_history": ("channels:history", "groups:history"),
     "conversations_replies": ("channels:history", "groups:history"),
     "views_open": (),

@@ -55,6 +55,10 @@ WORDS: Final[dict[str, dict[Lang, str]]] = {
     "own_none": {"en": "You have no open requests.", "zh-TW": "您沒有未結案的要求。"},
     "incidents": {"en": "Recent incidents in your channels", "zh-TW": "您頻道中的近期事件"},
     "incidents_none": {"en": "No recent incidents.", "zh-TW": "沒有近期事件。"},
+    "incidents_unknown": {
+        "en": "Slack did not say which channels you are in, so no incidents are shown.",
+        "zh-TW": "Slack 未回報您所在的頻道，因此不顯示事件。",
+    },
     "request_line": {
         "en": "*{action}* requested by {user} in {channel}",
         "zh-TW": "{user} 在 {channel} 要求：*{action}*",
@@ -105,12 +109,13 @@ def home_view(
     lang: Lang,
     waiting: Sequence[Waiting] = (),
     own: Sequence[ApprovalRequest] = (),
-    incidents: Sequence[HomeIncident] = (),
+    incidents: Sequence[HomeIncident] | None = (),
     notice: str = "",
     query: str = "",
     results: Sequence[Block] = (),
 ) -> dict[str, object]:
-    """The whole Home view (``views.publish``'s ``view``), at most 100 blocks."""
+    """The whole Home view (``views.publish``'s ``view``), at most 100 blocks; ``incidents``
+    None when the reader's channels are unknown."""
     blocks: list[Block] = [header(WORDS["title"][lang], "home")]
     if notice:
         blocks.append(section(cut_mrkdwn(escape(notice), MAX_TEXT), "notice"))
@@ -194,9 +199,11 @@ def own_blocks(own: Sequence[ApprovalRequest], lang: Lang) -> list[Block]:
     return [*blocks, section(cut_mrkdwn("\n".join(lines), MAX_TEXT), "own_list")]
 
 
-def incident_blocks(incidents: Sequence[HomeIncident], lang: Lang) -> list[Block]:
-    """Recent incidents of the reader's channels (none until incidents/ records them)."""
+def incident_blocks(incidents: Sequence[HomeIncident] | None, lang: Lang) -> list[Block]:
+    """Recent incidents of the reader's channels; one line saying so when those are unknown."""
     blocks: list[Block] = [{"type": "divider"}, header(WORDS["incidents"][lang], "incidents")]
+    if incidents is None:
+        return [*blocks, context(word("incidents_unknown", lang), "incidents_unknown")]
     if not incidents:
         return [*blocks, context(word("incidents_none", lang), "incidents_none")]
     lines = [

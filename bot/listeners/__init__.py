@@ -12,6 +12,7 @@ from bot.locale import LocaleCache
 from bot.logging import new_ref
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.user_channels import UserChannels
 from knowledge.loader import KnowledgeBase
 from store import Store
 
@@ -37,6 +38,7 @@ class Deps:
     store: Store
     metrics: Metrics
     locale: LocaleCache
+    channels: UserChannels = field(default_factory=UserChannels)  # the Home tab's incidents
     azure: Any = None  # a BackupApi when vaults are configured, else None
     # Diagnostic and remediation names whose buttons have a handler (issue 4 fills this).
     actions: frozenset[str] = field(default_factory=frozenset)

@@ -2,10 +2,11 @@
 
 Methods answer the way Slack does for the shapes the bot uses (modals: ``views.open`` and
 ``views.update`` answer with the view, its id and hash; ``views.publish`` keeps each user's Home
-tab in ``homes``; ``conversations.history`` and ``.replies`` find a message by its ts, a thread
-reply included); anything else gets ``{"ok": true}``
-and is still recorded, so a test can see it. ``fail_next`` injects 429 (with ``Retry-After``) or
-5xx answers. ``/response/<id>`` plays a slash command's or button's ``response_url``.
+tab in ``homes``; ``users.conversations`` pages through ``memberships``;
+``conversations.history`` and ``.replies`` find a message by its ts, a thread reply included);
+anything else gets ``{"ok": true}`` and is still recorded, so a test can see it. ``fail_next``
+injects 429 (with ``Retry-After``) or 5xx answers. ``/response/<id>`` plays a slash command's
+or button's ``response_url``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ class FakeSlack:
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.homes: dict[str, dict[str, Any]] = {}  # user -> the Home view last published
+        # users.conversations: user -> the channel ids they are in, served ``page_limit`` a page
+        # (Slack may return fewer than asked: a small page makes the caller follow the cursor).
+        self.memberships: dict[str, list[str]] = {}
+        self.page_limit = 2
         # True: posted messages join ``threads`` (history and replies find them, metadata kept).
         self.keep_posts = False
         self.socket_url: str | None = None
@@ -107,6 +112,7 @@ class FakeSlack:
             "chat.update": self._chat_update,
             "chat.getPermalink": self._chat_get_permalink,
             "users.info": self._users_info,
+            "users.conversations": self._users_conversations,
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
@@ -321,6 +327,17 @@ class FakeSlack:
         if str(params.get("include_locale", "")).lower() in {"true", "1"}:
             user["locale"] = self.locales.get(user_id, "en-US")
         return {"ok": True, "user": user}
+
+    def _users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user") or "")
+        if not user:
+            return {"ok": False, "error": "invalid_arguments"}  # the bot's own list: never wanted
+        start = int(params.get("cursor") or 0)
+        size = min(int(params.get("limit") or 100), self.page_limit)
+        mine = self.memberships.get(user, [])
+        page = [{"id": c, "is_channel": True} for c in mine[start : start + size]]
+        more = str(start + size) if start + size < len(mine) else ""
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": more}}
 
     def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
         group = str(params.get("usergroup", ""))
