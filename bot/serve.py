@@ -37,8 +37,13 @@ PRUNE_EVERY = 3600.0  # seconds between prunings of event ids and of records pas
 RETENTION = timedelta(days=90)  # BACKUP_FIX_RETENTION_DAYS' default
 
 
-class _StopError(Exception):
-    """Raised by the signal handler to leave the server loop."""
+class _StopError(SystemExit):
+    """Raised by the signal handler to leave the server loop.
+
+    A SystemExit: waitress's loop hands any other exception raised while it serves a connection
+    to that connection's error handler, so a SIGTERM arriving mid-request was swallowed and the
+    process served on until it was killed.
+    """
 
 
 def _fail(line: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from bot.serve import _prune
@@ -24,3 +25,21 @@ def test_prune_forgets_only_old_event_ids(db_url: str) -> None:
     assert store.claim_event("EvOld") is True  # forgotten: a day-old retry is not a retry
     assert store.claim_event("EvNew") is False  # still remembered
     store.close()
+
+
+def test_a_stop_signal_is_not_swallowed_by_waitress_while_it_serves_a_connection() -> None:
+    """SIGTERM's handler raises _StopError wherever the main thread is; inside a connection's
+    read, waitress hands ordinary exceptions to the connection and serves on."""
+    from waitress import wasyncore
+
+    from bot.serve import _StopError
+
+    class Channel:
+        def handle_read_event(self) -> None:
+            raise _StopError
+
+        def handle_error(self) -> None:
+            raise AssertionError("swallowed by the connection's error handler")
+
+    with pytest.raises(_StopError):
+        wasyncore.read(Channel())
