@@ -8,6 +8,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 
@@ -20,6 +21,7 @@ from tests.acceptance.actions_helpers import (
     Driver,
     Msg,
     mutations,
+    poll,
     request,
     settle,
 )
@@ -305,7 +307,12 @@ def test_the_audit_trail_records_everything_and_detects_an_edit(world: World) ->
     click_card(bot, card, APPROVE, APPROVER1)
     done = wait_status(world, db, req.id, Status.SUCCEEDED, Status.FAILED)
     assert done.status == Status.SUCCEEDED
-    records = [r for r in world.ledger(db).records() if r.request_id == req.id]
+
+    def trail() -> list[Any] | None:  # the outcome's record follows the status by a moment
+        found = [r for r in world.ledger(db).records() if r.request_id == req.id]
+        return found if any(r.event == "succeeded" for r in found) else None
+
+    records = poll(trail, timeout=10) or []
     seen = [r.event for r in records]
     for event in ("requested", "refused", "approved", "executing", "succeeded"):
         assert event in seen, seen
