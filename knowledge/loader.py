@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeBaseError
@@ -16,9 +15,6 @@ from knowledge.model import Article, Entry, Section
 M = TypeVar("M", Entry, Section, Article)
 
 DATA_DIR = Path(__file__).with_name("data")
-
-# libyaml's parser is several times faster; the pure-Python one is the fallback.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -80,8 +76,12 @@ def _read(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeBaseError(path, None, None, f"cannot be read: {exc}") from exc
+    import yaml  # here: a command served from the compiled cache (kbcache.py) reads no YAML
+
+    # libyaml's parser is several times faster; the pure-Python one is the fallback.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(path, None, None, f"is not valid YAML: {exc}") from exc
 
