@@ -309,10 +309,11 @@ def _run_http(app: object, host: str, port: int, probe_port: int | None = None) 
     if server.probe_url is not None:
         log.info("probes listening", extra={"url": server.probe_url})
     try:
-        server.run()
+        server.run()  # waitress's run() itself ends on a SystemExit such as _StopError
     except _StopError:
-        log.info("shutting down")
+        pass
     finally:
+        log.info("shutting down")
         server.close()
         _stop_background(app)
     return 0

@@ -946,6 +946,7 @@ def test_with_a_probe_port_the_slack_port_answers_slack_only(tmp_path: Path) -> 
             assert b"backup_fix_" in probes.get("/metrics").body
         finally:
             assert bot.stop() == 0
+            assert '"shutting down"' in bot.stderr  # SIGTERM ended the loop, not SIGKILL
 
 
 def test_a_probe_port_equal_to_the_slack_port_stops_the_start() -> None:
