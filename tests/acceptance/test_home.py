@@ -43,11 +43,21 @@ def open_home(bot: Driver, user: str) -> dict[str, Any]:
     return published(bot, user, after=mark)
 
 
-def published(bot: Driver, user: str, *, after: int = 0, timeout: float = 15.0) -> dict[str, Any]:
-    """The first Home view published for ``user`` after the ``after``-th views.publish call."""
+def published(
+    bot: Driver,
+    user: str,
+    *,
+    after: int = 0,
+    timeout: float = 15.0,
+    showing: str | None = None,
+) -> dict[str, Any]:
+    """The first Home view published for ``user`` after the ``after``-th views.publish call
+    (and, with ``showing``, whose text holds it: a refresh for another reason may come first)."""
 
     def mine(c: Call) -> bool:
-        return c.params.get("user_id") == user
+        if c.params.get("user_id") != user:
+            return False
+        return showing is None or showing in text_of(c.params.get("view") or {"blocks": []})
 
     calls = bot.fake.wait_for("views.publish", count=after + 1, timeout=timeout)
     while not [c for c in calls[after:] if mine(c)]:
@@ -197,6 +207,6 @@ def test_rejecting_from_home_and_the_search_box(world: World) -> None:
     box = {"action_id": HOME_SEARCH, "type": "plain_text_input"}
     mark = len(world.slack.calls("views.publish"))
     home_click(bot, home, box, user=APPROVER2, value="UserErrorRpCollectionLimitReached")
-    found = published(bot, APPROVER2, after=mark)
+    found = published(bot, APPROVER2, after=mark, showing="UserErrorRpCollectionLimitReached")
     assert "UserErrorRpCollectionLimitReached" in text_of(found)
     assert {b["action_id"] for b in buttons(found["blocks"])} <= {HOME_APPROVE, HOME_REJECT}
