@@ -171,7 +171,7 @@ def test_forged_copied_or_own_home_approvals_are_refused(world: World) -> None:
     for user, raw in attempts:
         mark = len(world.slack.calls("views.publish"))
         home_click(bot, home, approve, user=user, value=raw)
-        told = published(bot, user, after=mark)  # the refusal shows on the clicker's Home
+        told = published(bot, user, after=mark, showing="notice")  # on the clicker's Home
         assert "notice" in [b.get("block_id") for b in told["blocks"]], user
     # Pasted into another message instead: refused where it was clicked.
     elsewhere = Msg(CHANNEL, "999.000001", card.thread_ts, "copied", [])
