@@ -180,8 +180,11 @@ def test_listener_log_lines_carry_the_slack_event_id(
     assert record["thread"].startswith("listener")  # logged on a listener thread, not the server's
     fake.wait_for("chat.postMessage")
     assert "xoxb-unit-token" not in "\n".join(lines.lines)
-    metrics = deps_of(app).metrics.render().decode()
-    assert 'backup_fix_slack_call_seconds_count{method="chat.postMessage"}' in metrics
+    timed = 'backup_fix_slack_call_seconds_count{method="chat.postMessage"}'
+    deadline = time.monotonic() + 10  # the call is timed once its answer is read, after the fake
+    while timed not in (metrics := deps_of(app).metrics.render().decode()):
+        assert time.monotonic() < deadline, metrics
+        time.sleep(0.02)
     assert 'backup_fix_unmatched_pastes_total{source="mention"} 1.0' in metrics
 
 
