@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import json
 import re
-import ssl
-import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-import trustme
+from tests.fakes.tls import TlsServer
 
 _DEFAULT_CODES = {
     401: "AuthenticationFailed",
@@ -430,39 +427,24 @@ class FakeArm(ArmModel):
         self.retry_after_hint: str | None = None  # Retry-After on 202s and running operations
         self.requests: list[Recorded] = []
         self._faults: list[Fault] = []
-        self._ca = trustme.CA()
-        cert = self._ca.issue_cert("127.0.0.1", "localhost")
-        self._dir = tempfile.TemporaryDirectory(prefix="fake-arm-")
-        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
-        self._ca.cert_pem.write_to_path(self.ca_bundle)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._server.handle_error = lambda *_a: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._tls = TlsServer(self._handler(), prefix="fake-arm-")
+        self.ca_bundle = self._tls.ca_bundle
 
     # Life cycle
     @property
     def url(self) -> str:
         """The base URL (for AZURE_ARM_ENDPOINT)."""
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        return self._tls.url
 
     def start(self) -> FakeArm:
         """Start serving in a thread."""
         self.base_url = self.url
-        self._thread.start()
+        self._tls.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and remove the CA bundle."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._dir.cleanup()
+        self._tls.stop()
 
     def __enter__(self) -> FakeArm:
         return self.start()

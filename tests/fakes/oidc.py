@@ -12,20 +12,18 @@ The certificate comes from a ``trustme`` CA written to ``ca_bundle``: set ``REQU
 from __future__ import annotations
 
 import json
-import ssl
-import tempfile
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 
 import jwt
-import trustme
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.fakes.tls import TlsServer
 
 AZNS_APP = "461e8683-5575-4561-ac7f-899cc907d62a"  # "AZNS Microsoft Entra Webhook"
 ROLE = "ActionGroupsSecureWebhook"
@@ -47,27 +45,14 @@ class FakeTenant:
         self._published: list[str] = []
         self._lock = threading.Lock()
         self.kid = self.rotate()
-        self._ca = trustme.CA()
-        cert = self._ca.issue_cert("127.0.0.1", "localhost")
-        self._dir = tempfile.TemporaryDirectory(prefix="fake-oidc-")
-        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
-        self._ca.cert_pem.write_to_path(self.ca_bundle)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._server.handle_error = lambda *_a: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._tls = TlsServer(self._handler(), prefix="fake-oidc-")
+        self.ca_bundle = self._tls.ca_bundle
 
     # Life cycle
     @property
     def url(self) -> str:
         """The authority's base URL."""
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        return self._tls.url
 
     @property
     def jwks_url(self) -> str:
@@ -81,14 +66,12 @@ class FakeTenant:
 
     def start(self) -> FakeTenant:
         """Start serving in a thread."""
-        self._thread.start()
+        self._tls.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and remove the CA bundle."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._dir.cleanup()
+        self._tls.stop()
 
     def __enter__(self) -> FakeTenant:
         return self.start()

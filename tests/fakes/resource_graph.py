@@ -20,23 +20,20 @@ import base64
 import hashlib
 import json
 import re
-import ssl
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-import trustme
-
 from tests.fakes.arm import iso, timespan
+from tests.fakes.tls import TlsServer
 
 PATH = "/providers/microsoft.resourcegraph/resources"
 RSV_JOB = "Microsoft.RecoveryServices/vaults/backupJobs"
@@ -341,37 +338,22 @@ class FakeResourceGraph(GraphTable):
         self._window_start = clock()
         self._used = 0
         self._throttles = 0
-        self._ca = trustme.CA()
-        cert = self._ca.issue_cert("127.0.0.1", "localhost")
-        self._dir = tempfile.TemporaryDirectory(prefix="fake-arg-")
-        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
-        self._ca.cert_pem.write_to_path(self.ca_bundle)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._server.handle_error = lambda *_a: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._tls = TlsServer(self._handler(), prefix="fake-arg-")
+        self.ca_bundle = self._tls.ca_bundle
 
     @property
     def url(self) -> str:
         """The base URL (for AZURE_RESOURCE_GRAPH_ENDPOINT)."""
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        return self._tls.url
 
     def start(self) -> FakeResourceGraph:
         """Start serving in a thread."""
-        self._thread.start()
+        self._tls.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and remove the CA bundle."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._dir.cleanup()
+        self._tls.stop()
 
     def __enter__(self) -> FakeResourceGraph:
         return self.start()
@@ -388,7 +370,7 @@ class FakeResourceGraph(GraphTable):
 
     def bundle_with(self, *other_bundles: str) -> str:
         """A CA bundle trusting this fake and the given bundles (e.g. the fake ARM's)."""
-        path = Path(self._dir.name) / "combined.pem"
+        path = Path(self._tls.dir.name) / "combined.pem"
         parts = [Path(p).read_text() for p in (self.ca_bundle, *other_bundles)]
         path.write_text("".join(parts))
         return str(path)
