@@ -54,16 +54,19 @@ LISTENER_THREADS = 16
 LISTENER_QUEUE = 64  # requests waiting for a listener thread; past that, "busy, try again"
 
 
+def slack_ssl(settings: Settings) -> ssl.SSLContext | None:
+    """TLS for Slack clients: slack_sdk ignores REQUESTS_CA_BUNDLE, so it is handed over here."""
+    if settings.requests_ca_bundle is None:
+        return None
+    return ssl.create_default_context(cafile=str(settings.requests_ca_bundle))
+
+
 def make_client(settings: Settings) -> WebClient:
     """A WebClient on SLACK_API_URL retrying connection errors and 429s; create_app times it."""
-    context = None
-    if settings.requests_ca_bundle is not None:
-        # slack_sdk ignores REQUESTS_CA_BUNDLE, so hand it the bundle ourselves.
-        context = ssl.create_default_context(cafile=str(settings.requests_ca_bundle))
     return ObservedWebClient(
         token=settings.bot_token(),
         base_url=settings.slack_api_url,
-        ssl=context,
+        ssl=slack_ssl(settings),
         timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),

@@ -6,7 +6,6 @@ Retry-After instead (across replicas), where the app's client would sleep on it.
 
 from __future__ import annotations
 
-import ssl
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -15,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
+from bot.app import slack_ssl
 from bot.blocks.pack import Reply
 from bot.settings import Settings
 from incidents.post import RateLimited, SlackRefused
@@ -40,13 +40,10 @@ HISTORY_PAGES = 5  # conversations.history pages read when looking for a message
 
 def outbox_client(settings: Settings) -> WebClient:
     """A WebClient on SLACK_API_URL that hands 429s back instead of sleeping on them."""
-    context = None
-    if settings.requests_ca_bundle is not None:
-        context = ssl.create_default_context(cafile=str(settings.requests_ca_bundle))
     return WebClient(
         token=settings.bot_token(),
         base_url=settings.slack_api_url,
-        ssl=context,
+        ssl=slack_ssl(settings),
         timeout=10,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
     )
